@@ -1,0 +1,151 @@
+"""Process settings, read from the environment once.
+
+Every other package receives what it needs from `runtime/`; nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+
+Registration = Literal["open", "approval"]
+
+_REGISTRATION_MODES: tuple[Registration, ...] = ("open", "approval")
+_SECRET_KEY_FILE = "secret_key"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value Trail cannot use."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str | None = None
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "Trail <trail@localhost>"
+    data_dir: Path = Path(".trail")
+    secret_key: str | None = None
+    registration: Registration = "open"
+    # Public URL of the web UI/API; links in emails are built from it, never from request headers.
+    base_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def __repr__(self) -> str:
+        # Settings get logged at startup; keep credentials (key, URL passwords) out of the logs.
+        shown = {
+            field: _redact(field, getattr(self, field)) for field in self.__struct_fields__
+        }
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def _redact(field: str, value: object) -> object:
+    if value is None:
+        return None
+    if field == "secret_key":
+        return "***"
+    if isinstance(value, str) and "://" in value:
+        parts = urlsplit(value)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return urlunsplit(parts._replace(netloc=netloc))
+    return value
+
+
+def _optional(environ: Mapping[str, str], name: str) -> str | None:
+    # An exported-but-empty variable (`DATABASE_URL=`) means "not configured", as in most tools.
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _port(environ: Mapping[str, str]) -> int:
+    raw = environ.get("TRAIL_PORT", "").strip()
+    if not raw:
+        return 8000
+    try:
+        port = int(raw)
+    except ValueError:
+        raise SettingsError(f"TRAIL_PORT must be an integer, got {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"TRAIL_PORT must be between 1 and 65535, got {port}")
+    return port
+
+
+def _registration(environ: Mapping[str, str]) -> Registration:
+    raw = environ.get("TRAIL_REGISTRATION", "").strip().lower() or "open"
+    if raw not in _REGISTRATION_MODES:
+        allowed = " or ".join(repr(mode) for mode in _REGISTRATION_MODES)
+        raise SettingsError(f"TRAIL_REGISTRATION must be {allowed}, got {raw!r}")
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    """Build `Settings` from `environ`, raising `SettingsError` on an unusable value."""
+    data_dir_raw = environ.get("TRAIL_DATA_DIR", "").strip() or ".trail"
+    base_url = _optional(environ, "TRAIL_BASE_URL")
+    return Settings(
+        database_url=_optional(environ, "DATABASE_URL"),
+        redis_url=_optional(environ, "REDIS_URL"),
+        smtp_url=_optional(environ, "SMTP_URL"),
+        mail_from=_optional(environ, "TRAIL_MAIL_FROM") or "Trail <trail@localhost>",
+        # Resolved now so that a later chdir (uvicorn reload, daemon) cannot move the data.
+        data_dir=Path(data_dir_raw).expanduser().resolve(),
+        secret_key=_optional(environ, "TRAIL_SECRET_KEY"),
+        registration=_registration(environ),
+        # Stored without a trailing slash so that `f"{base_url}/path"` never doubles it.
+        base_url=base_url.rstrip("/") if base_url else None,
+        host=_optional(environ, "TRAIL_HOST") or "127.0.0.1",
+        port=_port(environ),
+    )
+
+
+@functools.cache
+def settings() -> Settings:
+    """The process-wide settings; the environment is read on first use only."""
+    return load_settings()
+
+
+def secret_key_or_generate(settings: Settings) -> str:
+    """The configured secret key, or one generated on first use and kept under the data dir.
+
+    Persisting it keeps tokens valid across restarts, and every local process
+    (serve, api, worker) that shares the data dir signs with the same key.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / _SECRET_KEY_FILE
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        # O_EXCL makes concurrent first starts agree on one key: exactly one process creates it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        if error.errno != errno.EEXIST:
+            raise
+        return _read_secret_key(path)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(key + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    return key
+
+
+def _read_secret_key(path: Path) -> str:
+    # The creator may still be writing between O_EXCL and its write; wait briefly for content.
+    deadline = time.monotonic() + 5.0
+    while True:
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        if time.monotonic() > deadline:
+            raise SettingsError(f"{path} is empty; delete it or set TRAIL_SECRET_KEY")
+        time.sleep(0.05)
