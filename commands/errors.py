@@ -1,0 +1,40 @@
+"""The application layer's errors. Domain errors pass through unchanged; the API maps both."""
+
+from __future__ import annotations
+
+
+class CommandError(Exception):
+    """A command the application service refuses before or after asking the domain."""
+
+
+class NotFound(CommandError):
+    """No such thing, or the caller may not see it (the two look the same from outside)."""
+
+
+class Forbidden(CommandError):
+    """The caller is known and may see the thing, but its role may not do this."""
+
+
+class Unauthenticated(CommandError):
+    """Bad credentials, or an account that may no longer act."""
+
+
+class AccountPending(CommandError):
+    """The account waits for an admin's approval and cannot log in yet."""
+
+
+class Conflict(CommandError):
+    """Concurrent writers kept winning; the command was not applied."""
+
+
+class VersionMismatch(CommandError):
+    """The caller expected a version the aggregate has moved on from (If-Match)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"expected version {expected}, the ticket is at version {actual}")
+
+
+class InvalidResetToken(CommandError):
+    """A password-reset token that is unknown, used or expired."""

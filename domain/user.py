@@ -1,0 +1,146 @@
+"""The User aggregate: identity, role and status. Passwords are credentials, not events."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import FieldError, TransitionNotAllowed, require
+from domain.values import Role, Stamp, UserStatus, clean_name
+
+
+class User(Aggregate):
+    TOPIC = "trail.User"
+
+    class Event(Aggregate.Event):
+        TOPIC = "trail.User.Event"
+        actor_id: UUID
+        command_id: UUID
+
+    class Registered(Event, Aggregate.Created):
+        TOPIC = "trail.User.Registered"
+        name: str
+        email: str
+        role: Role
+        status: UserStatus
+
+    class Approved(Event):
+        TOPIC = "trail.User.Approved"
+
+        def apply(self, user: User) -> None:
+            user.status = UserStatus.ACTIVE
+
+    class RoleChanged(Event):
+        TOPIC = "trail.User.RoleChanged"
+        old_role: Role
+        role: Role
+
+        def apply(self, user: User) -> None:
+            user.role = self.role
+
+    class Renamed(Event):
+        TOPIC = "trail.User.Renamed"
+        old_name: str
+        name: str
+
+        def apply(self, user: User) -> None:
+            user.name = self.name
+
+    class Deactivated(Event):
+        TOPIC = "trail.User.Deactivated"
+        old_status: UserStatus
+
+        def apply(self, user: User) -> None:
+            user.status = UserStatus.DEACTIVATED
+
+    class Reactivated(Event):
+        TOPIC = "trail.User.Reactivated"
+
+        def apply(self, user: User) -> None:
+            user.status = UserStatus.ACTIVE
+
+    def __init__(
+        self,
+        *,
+        actor_id: UUID,
+        command_id: UUID,
+        name: str,
+        email: str,
+        role: Role,
+        status: UserStatus,
+    ) -> None:
+        self.name = name
+        self.email = email
+        self.role = role
+        self.status = status
+
+    @classmethod
+    def register(
+        cls,
+        stamp: Stamp,
+        *,
+        user_id: UUID,
+        name: str,
+        email: str,
+        role: Role,
+        status: UserStatus,
+    ) -> User:
+        """`email` arrives validated and normalised: checking addresses is not a domain rule."""
+        errors: list[FieldError] = []
+        clean = clean_name(errors, name)
+        require(errors)
+        return cls._create(
+            cls.Registered,
+            id=user_id,
+            timestamp=stamp.at,
+            actor_id=stamp.actor_id,
+            command_id=stamp.command_id,
+            name=clean,
+            email=email,
+            role=role,
+            status=status,
+        )
+
+    def _record(self, stamp: Stamp, event_class: type[User.Event], **values: object) -> None:
+        self.trigger_event(
+            event_class,
+            timestamp=stamp.at,
+            actor_id=stamp.actor_id,
+            command_id=stamp.command_id,
+            **values,
+        )
+
+    def rename(self, stamp: Stamp, name: str) -> None:
+        errors: list[FieldError] = []
+        clean = clean_name(errors, name)
+        require(errors)
+        if clean != self.name:
+            self._record(stamp, self.Renamed, old_name=self.name, name=clean)
+
+    def change_role(self, stamp: Stamp, role: Role) -> None:
+        if role != self.role:
+            self._record(stamp, self.RoleChanged, old_role=self.role, role=role)
+
+    def change_status(self, stamp: Stamp, status: UserStatus) -> None:
+        """Pending is where self-registration starts; no account goes back to it."""
+        if status == self.status:
+            return
+        if status is UserStatus.DEACTIVATED:
+            self._record(stamp, self.Deactivated, old_status=self.status)
+        elif status is UserStatus.ACTIVE and self.status is UserStatus.PENDING:
+            self._record(stamp, self.Approved)
+        elif status is UserStatus.ACTIVE:
+            self._record(stamp, self.Reactivated)
+        else:
+            raise TransitionNotAllowed(
+                f"status cannot change from {self.status.value} to {status.value}"
+            )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is UserStatus.ACTIVE
+
+    @property
+    def can_be_assigned(self) -> bool:
+        return self.is_active and self.role is not Role.REPORTER

@@ -1,0 +1,150 @@
+"""Value types and field rules shared by the aggregates: one place for every rule of the contract."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import FieldError
+
+
+class Status(str, Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(str, Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class TicketType(str, Enum):
+    BUG = "bug"
+    FEATURE = "feature"
+    TASK = "task"
+    SUPPORT = "support"
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    DEVELOPER = "developer"
+    REPORTER = "reporter"
+
+
+class UserStatus(str, Enum):
+    ACTIVE = "active"
+    PENDING = "pending"
+    DEACTIVATED = "deactivated"
+
+
+WORKFLOW: dict[Status, frozenset[Status]] = {
+    Status.OPEN: frozenset({Status.IN_PROGRESS, Status.CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),
+    Status.CLOSED: frozenset({Status.OPEN}),
+}
+
+# Sort rank for `sort=priority`: urgent first.
+PRIORITY_RANK: dict[Priority, int] = {
+    Priority.URGENT: 0,
+    Priority.HIGH: 1,
+    Priority.MEDIUM: 2,
+    Priority.LOW: 3,
+}
+
+UNRESOLVED = frozenset({Status.OPEN, Status.IN_PROGRESS})
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+COMMENT_MAX = 20_000
+TAGS_MAX = 20
+TAG_PATTERN = re.compile(r"^[a-z0-9-]{1,40}$")
+NAME_MIN, NAME_MAX = 3, 100
+PROJECT_DESCRIPTION_MAX = 2_000
+PROJECT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+
+
+class Stamp(msgspec.Struct, frozen=True):
+    """Who does a command, which command it is and when: passed in, never read from the clock."""
+
+    actor_id: UUID
+    command_id: UUID
+    at: datetime
+
+
+def clean_text(
+    errors: list[FieldError], field: str, value: str, *, low: int, high: int
+) -> str:
+    """Trim, then measure: the contract measures and stores strings trimmed."""
+    text = value.strip()
+    if len(text) < low:
+        message = "must not be blank" if low == 1 else f"must be at least {low} characters"
+        errors.append(FieldError(field, message))
+    elif len(text) > high:
+        errors.append(FieldError(field, f"must be at most {high} characters"))
+    return text
+
+
+def clean_title(errors: list[FieldError], value: str) -> str:
+    return clean_text(errors, "title", value, low=1, high=TITLE_MAX)
+
+
+def clean_description(errors: list[FieldError], value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = clean_text(errors, "description", value, low=0, high=DESCRIPTION_MAX)
+    return text or None
+
+
+def clean_name(errors: list[FieldError], value: str) -> str:
+    return clean_text(errors, "name", value, low=NAME_MIN, high=NAME_MAX)
+
+
+def clean_comment(errors: list[FieldError], value: str) -> str:
+    return clean_text(errors, "body", value, low=1, high=COMMENT_MAX)
+
+
+def clean_tags(errors: list[FieldError], values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Tags keep their first-seen order; duplicates collapse to one."""
+    tags = tuple(dict.fromkeys(v.strip() for v in values))
+    if len(tags) > TAGS_MAX:
+        errors.append(FieldError("tags", f"at most {TAGS_MAX} tags"))
+    bad = [t for t in tags if not TAG_PATTERN.match(t)]
+    if bad:
+        errors.append(FieldError("tags", f"each tag is 1..40 characters of a-z, 0-9 and '-': {bad[0]!r}"))
+    return tags
+
+
+def clean_project_key(errors: list[FieldError], value: str) -> str:
+    key = value.strip()
+    if not PROJECT_KEY_PATTERN.match(key):
+        errors.append(
+            FieldError("key", "must be 2..10 characters of A-Z and 0-9, starting with a letter")
+        )
+    return key
+
+
+def derive_project_key(name: str) -> str:
+    """A key from a name: initials of its words, or its leading letters when it is one word."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    letters = [w for w in words if w[0].isalpha()]
+    if len(letters) >= 2:
+        key = "".join(w[0] for w in letters)
+    else:
+        key = "".join(words)
+    key = re.sub(r"[^A-Z0-9]", "", key.upper())
+    key = key.lstrip("0123456789")[:10]
+    return key if len(key) >= 2 else (key + "PRJ")[:10] if key else "PRJ"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
