@@ -1,0 +1,42 @@
+"""Shared fixtures: real PostgreSQL and Redis (local ones when they answer, embedded otherwise),
+a scratch database per test module, and a Trail application on it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from commands.application import Trail
+from runtime.embedded import postgres_env
+from tests.services import create_scratch_database, test_database_url, test_redis_url
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return test_database_url()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return test_redis_url()
+
+
+@pytest.fixture(scope="module")
+def scratch_database_url(database_url: str, request: pytest.FixtureRequest) -> str:
+    module = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.lower())[-40:]
+    return create_scratch_database(database_url, f"t_{module}_{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="module")
+def trail_env(scratch_database_url: str) -> dict[str, str]:
+    return postgres_env(scratch_database_url)
+
+
+@pytest.fixture(scope="module")
+def app(trail_env: dict[str, str]) -> Iterator[Trail]:
+    trail = Trail(trail_env)
+    yield trail
+    trail.close()
