@@ -108,7 +108,7 @@ class Trail(Application[UUID]):
 
     def _load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no such {what}") from None
         if not isinstance(aggregate, cls):
@@ -117,7 +117,7 @@ class Trail(Application[UUID]):
 
     def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
@@ -353,7 +353,7 @@ class Trail(Application[UUID]):
 
     def ticket(self, actor: Actor, ticket_id: UUID, version: int | None = None) -> Ticket:
         try:
-            ticket = self.repository.get(ticket_id, version=version)
+            ticket: Aggregate = self.repository.get(ticket_id, version=version)
         except AggregateNotFoundError:
             raise NotFound("no such ticket") from None
         if not isinstance(ticket, Ticket) or (version is not None and ticket.version != version):
@@ -382,7 +382,8 @@ class Trail(Application[UUID]):
             return self._retrying(attempt)
         except Conflict:
             if expected_version is not None:
-                raise VersionMismatch(expected_version, self.ticket(actor, ticket_id).version)
+                actual = self.ticket(actor, ticket_id).version
+                raise VersionMismatch(expected_version, actual) from None
             raise
 
     def edit_ticket(self, actor: Actor, command: EditTicket) -> Outcome:

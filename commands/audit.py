@@ -105,7 +105,7 @@ class Audit:
         for _, event in self._ticket_events(ticket_id):
             if event.timestamp > moment:
                 break
-            ticket = event.mutate(ticket)  # type: ignore[assignment]
+            ticket = event.mutate(ticket)
         return ticket
 
     def log(

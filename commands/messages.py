@@ -60,12 +60,12 @@ class EditTicket(Command, frozen=True):
 
     ticket_id: UUID
     title: str | UnsetType = UNSET
-    description: str | None | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
     status: Status | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
     type: TicketType | UnsetType = UNSET
     tags: tuple[str, ...] | UnsetType = UNSET
-    due_date: date | None | UnsetType = UNSET
+    due_date: date | UnsetType | None = UNSET
     expected_version: int | None = None
 
 

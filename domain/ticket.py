@@ -184,7 +184,10 @@ class Ticket(Aggregate):
 
         def apply(self, ticket: Ticket) -> None:
             ticket.comments[self.comment_id] = Comment(
-                id=self.comment_id, author_id=self.actor_id, body=self.body, created_at=self.timestamp
+                id=self.comment_id,
+                author_id=self.actor_id,
+                body=self.body,
+                created_at=self.timestamp,
             )
 
     class CommentEdited(Event):

@@ -1,10 +1,10 @@
-"""Value types and field rules shared by the aggregates: one place for every rule of the contract."""
+"""Value types and field rules shared by the aggregates: every field rule of the contract."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 import msgspec
@@ -12,34 +12,34 @@ import msgspec
 from domain.errors import FieldError
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     CLOSED = "closed"
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     URGENT = "urgent"
 
 
-class TicketType(str, Enum):
+class TicketType(StrEnum):
     BUG = "bug"
     FEATURE = "feature"
     TASK = "task"
     SUPPORT = "support"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     ADMIN = "admin"
     DEVELOPER = "developer"
     REPORTER = "reporter"
 
 
-class UserStatus(str, Enum):
+class UserStatus(StrEnum):
     ACTIVE = "active"
     PENDING = "pending"
     DEACTIVATED = "deactivated"
@@ -119,7 +119,9 @@ def clean_tags(errors: list[FieldError], values: tuple[str, ...] | list[str]) ->
         errors.append(FieldError("tags", f"at most {TAGS_MAX} tags"))
     bad = [t for t in tags if not TAG_PATTERN.match(t)]
     if bad:
-        errors.append(FieldError("tags", f"each tag is 1..40 characters of a-z, 0-9 and '-': {bad[0]!r}"))
+        errors.append(
+            FieldError("tags", f"each tag is 1..40 characters of a-z, 0-9 and '-': {bad[0]!r}")
+        )
     return tags
 
 
@@ -136,10 +138,7 @@ def derive_project_key(name: str) -> str:
     """A key from a name: initials of its words, or its leading letters when it is one word."""
     words = re.findall(r"[A-Za-z0-9]+", name)
     letters = [w for w in words if w[0].isalpha()]
-    if len(letters) >= 2:
-        key = "".join(w[0] for w in letters)
-    else:
-        key = "".join(words)
+    key = "".join(w[0] for w in letters) if len(letters) >= 2 else "".join(words)
     key = re.sub(r"[^A-Z0-9]", "", key.upper())
     key = key.lstrip("0123456789")[:10]
     return key if len(key) >= 2 else (key + "PRJ")[:10] if key else "PRJ"
