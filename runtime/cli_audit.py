@@ -1,0 +1,81 @@
+"""`trail history`: a ticket's full history, printed for an auditor."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import click
+import msgspec
+
+from commands.application import Trail
+from commands.audit import HistoryEntry
+from runtime.embedded import resolve_services
+from runtime.settings import settings as load_settings
+from runtime.wiring import build_trail
+
+
+def _moment(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"not an RFC 3339 time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _names(app: Trail, entries: list[HistoryEntry]) -> dict[UUID, str]:
+    names = {}
+    for actor_id in {e.actor_id for e in entries}:
+        try:
+            names[actor_id] = app.user(actor_id).name
+        except Exception:
+            names[actor_id] = str(actor_id)
+    return names
+
+
+def _print_state(app: Trail, ticket_id: UUID, moment: datetime) -> None:
+    ticket = app.audit.ticket_as_of(ticket_id, moment)
+    if ticket is None:
+        raise click.ClickException(f"ticket {ticket_id} did not exist at {moment.isoformat()}")
+    click.echo(f"Ticket {ticket_id} as of {moment.isoformat()} (version {ticket.version}):")
+    for field in ("number", "title", "status", "priority", "type", "tags", "due_date"):
+        click.echo(f"  {field:<12} {_show(msgspec.to_builtins(getattr(ticket, field)))}")
+    click.echo(f"  {'assignees':<12} {_show([str(a) for a in ticket.assignee_ids])}")
+    click.echo()
+
+
+@click.command("history")
+@click.argument("ticket_id", type=click.UUID)
+@click.option("--as-of", "as_of", help="Show the ticket as it was then, and history up to then.")
+def history_command(ticket_id: UUID, as_of: str | None) -> None:
+    """Print every event of a ticket, oldest first, with field-level changes."""
+    settings = load_settings()
+    with resolve_services(settings) as services:
+        app = build_trail(settings, services.database_url)
+        try:
+            moment = _moment(as_of) if as_of else None
+            if moment is not None:
+                _print_state(app, ticket_id, moment)
+            entries = [
+                e for e in app.audit.history(ticket_id) if moment is None or e.at <= moment
+            ]
+            if not entries:
+                raise click.ClickException(f"no history for ticket {ticket_id}")
+            names = _names(app, entries)
+            for e in entries:
+                who = names[e.actor_id]
+                click.echo(f"#{e.position} v{e.version} {e.at.isoformat()} {who}: {e.type}")
+                for field, change in e.changes.items():
+                    click.echo(f"    {field}: {_show(change.from_)} -> {_show(change.to)}")
+        finally:
+            app.close()
