@@ -13,3 +13,6 @@ def main() -> None:
 
 
 main.add_command(history_command)
+
+if __name__ == "__main__":
+    main()
