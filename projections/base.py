@@ -1,0 +1,196 @@
+"""What every read model (and the email outbox) is built from.
+
+A read model is a `ReadModel` subclass (an eventsourcing `Projection`) whose view is a
+`ReadModelView` (a `PostgresTrackingRecorder`). The view owns one *version* of the model's
+tables: they live in their own schema, `rm_<name>_v<version>`, next to that version's tracking
+table, and the public schema holds stable VIEWs (`public.<table>`) onto the live version's
+tables. A rebuild fills a new version while the old one serves reads, then repoints the views
+in one transaction (see `projections/versions.py` and `projections/rebuild.py`).
+
+Extension points (projections/outbox.py and each read model use exactly these):
+
+    class Outbox(ReadModel):
+        name = "outbox"              # unique: names the schema, the advisory lock, the status
+        revision = 1                 # bump when `tables`, `indexes` or `apply` change meaning;
+                                     # a runner that finds an older revision live rebuilds first
+        topics = topics_of(Ticket.Created, Ticket.StatusChanged, ...)  # only these are read
+        tables = {"outbox": "CREATE TABLE outbox (...)"}   # unqualified names; each table T
+                                     # is readable (and, being a simple view, updatable) as
+                                     # public.T
+        indexes = ("CREATE INDEX outbox_pending ON outbox (status, id)",)  # built after the
+                                     # bulk load of a rebuild, before the switch
+        rebuildable = False          # a replay from position 0 must never happen (emails)
+
+        def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:
+            ...   # write rows for a whole batch with `cur`; unqualified table names resolve
+                  # to this version's schema (search_path), and the caller commits the rows
+                  # together with the tracking position: all or nothing, exactly once
+
+`apply` receives every event of the batch whose topic is in `topics`, in position order; a
+batch may also be empty of events and only move the tracking position past events the model
+does not read. It must not read other models' views: they are at other positions.
+
+Running: `projections.runner.run_projections([Outbox], env, stopping)` runs it (one runner per
+projection across processes, resuming from the tracking position); tests call
+`projections.runner.catch_up(Outbox, env)` to process everything recorded so far.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.utils import Environment
+from psycopg import Cursor, sql
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import DictRow
+
+# The upstream application whose log every projection follows, and where its events live.
+APPLICATION = "trail"
+EVENTS_TABLE = "trail_events"
+# The write side NOTIFYs this channel (named after the events table) when it commits events.
+EVENTS_CHANNEL = "trail_events"
+# Runners NOTIFY this channel, payload "<name>:<position>", when they commit a batch.
+POSITIONS_CHANNEL = "trail_projections"
+HOME_SCHEMA = "public"
+TRACKING_TABLE = "tracking"
+# First key of every advisory lock the read side takes ("tr"), so they cannot collide with
+# locks other code takes with the two-key form.
+LOCK_CLASS = 0x7472
+
+
+class Recorded(NamedTuple):
+    """A domain event and its position (notification id) in the log."""
+
+    position: int
+    event: DomainEventProtocol[Any]
+
+
+class Batch(NamedTuple):
+    """Events to process in one transaction, and the position to track once they are.
+
+    `position` can be beyond the last event's: the batch then also covers events the
+    projection does not read, so its tracking (and lag) keeps up with the whole log.
+    """
+
+    events: Sequence[Recorded]
+    position: int
+
+
+def topics_of(*event_classes: type[Any]) -> tuple[str, ...]:
+    return tuple(cls.TOPIC for cls in event_classes)
+
+
+def schema_name(name: str, version: int) -> str:
+    return f"rm_{name}_v{version}"
+
+
+class ReadModel(Projection["ReadModelView"]):
+    revision: ClassVar[int] = 1
+    topics: tuple[str, ...] = ()
+    tables: ClassVar[Mapping[str, str]] = {}
+    indexes: ClassVar[Sequence[str]] = ()
+    rebuildable: ClassVar[bool] = True
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """The stock one-event entry point, kept so the library's runner works too."""
+        position = tracking.notification_id
+        self.process_batch(Batch((Recorded(position, domain_event),), position))
+
+    def process_batch(self, batch: Batch) -> None:
+        self.view.process_batch(self, batch)
+
+    @abstractmethod
+    def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:
+        """Write the rows for `events`; the caller commits them with the tracking position."""
+
+
+class ReadModelView(PostgresTrackingRecorder):
+    """One version of a read model's tables plus its tracking table, in its own schema."""
+
+    def __init__(
+        self, datastore: PostgresDatastore, *, model: type[ReadModel], version: int
+    ) -> None:
+        super().__init__(datastore, tracking_table_name=TRACKING_TABLE)
+        self.model = model
+        self.version = version
+        self.schema = datastore.schema
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Cursor[DictRow]]:
+        """A transaction in which unqualified table names are this version's tables."""
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(
+                sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.schema))
+            )
+            yield cur
+
+    def record(self, cur: Cursor[DictRow], projection: ReadModel, batch: Batch) -> None:
+        """Rows and tracking position of `batch`, in the caller's transaction."""
+        if batch.events:
+            projection.apply(cur, batch.events)
+        self._insert_tracking(cur, Tracking(APPLICATION, batch.position))
+
+    def process_batch(self, projection: ReadModel, batch: Batch) -> None:
+        with self.transaction() as cur:
+            self.record(cur, projection, batch)
+
+    def position(self, cur: Cursor[DictRow] | None = None) -> int:
+        """The tracked position: committed, or as seen inside the transaction of `cur`."""
+        if cur is None:
+            return self.max_tracking_id(APPLICATION) or 0
+        return self._max_tracking_id(APPLICATION, cur) or 0
+
+    def create_table(self) -> None:
+        with self.transaction() as cur:
+            self.create_in(cur, indexes=True)
+
+    def create_in(self, cur: Cursor[DictRow], *, indexes: bool) -> None:
+        """Schema, tracking table and tables (and indexes, unless a bulk load comes first)."""
+        cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+        cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.schema)))
+        super()._create_table(cur)
+        for statement in self.model.tables.values():
+            cur.execute(statement)  # type: ignore[arg-type]
+        if indexes:
+            self.create_indexes(cur)
+
+    def create_indexes(self, cur: Cursor[DictRow]) -> None:
+        for statement in self.model.indexes:
+            cur.execute(statement)  # type: ignore[arg-type]
+
+
+def conninfo(env: Mapping[str, str]) -> str:
+    """A libpq connection string from eventsourcing's POSTGRES_* settings."""
+    return make_conninfo(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env.get("POSTGRES_PORT") or "5432",
+        user=env["POSTGRES_USER"],
+        password=env.get("POSTGRES_PASSWORD") or None,
+    )
+
+
+def open_view(
+    model: type[ReadModel], env: Mapping[str, str], version: int
+) -> ReadModelView:
+    """A view on `version` of `model`'s tables, with a small pool of its own.
+
+    Nothing is created: `create_in` (or `create_table`) does that.
+    """
+    settings = {
+        **env,
+        "POSTGRES_SCHEMA": schema_name(model.name, version),
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "2",
+        # A rebuild batch may spend a while in Python between statements.
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+    }
+    factory = PostgresFactory(Environment(model.name, settings))
+    return ReadModelView(factory.datastore, model=model, version=version)

@@ -1,0 +1,66 @@
+"""Reading the write side's log in batches, decoded through the write side's own mapper.
+
+Positions are safe to track up to the head seen in the same transaction: the write side inserts
+under an EXCLUSIVE lock on the events table, so insert order is commit order and no event can
+later appear below a head already seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eventsourcing.persistence import StoredEvent
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+# The write side's codec; the read side must decode exactly what it wrote.
+from commands.mapper import JsonEventMapper
+from projections.base import EVENTS_TABLE, HOME_SCHEMA, Batch, Recorded
+
+_MAPPER = JsonEventMapper()
+_TABLE = sql.Identifier(HOME_SCHEMA, EVENTS_TABLE)
+_HEAD = sql.SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}").format(_TABLE)
+_COLUMNS = sql.SQL("notification_id, originator_id, originator_version, topic, state")
+_SELECT = sql.SQL(
+    "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s "
+    "ORDER BY notification_id LIMIT %s"
+).format(_COLUMNS, _TABLE)
+_SELECT_TOPICS = sql.SQL(
+    "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s "
+    "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s"
+).format(_COLUMNS, _TABLE)
+
+
+def head(cur: Cursor[DictRow]) -> int:
+    """The position of the last event committed (0 for an empty log)."""
+    row = cur.execute(_HEAD, prepare=True).fetchone()
+    assert row is not None
+    return int(row["head"])
+
+
+def read_batch(
+    cur: Cursor[DictRow], after: int, topics: Sequence[str], limit: int
+) -> Batch:
+    """Up to `limit` events after `after` whose topic is in `topics` (all when empty).
+
+    When fewer than `limit` match, the batch's position is the head: the events in between
+    are ones the projection does not read, and tracking past them keeps its lag honest.
+    """
+    upto = head(cur)
+    if topics:
+        cur.execute(_SELECT_TOPICS, (after, upto, list(topics), limit), prepare=True)
+    else:
+        cur.execute(_SELECT, (after, upto, limit), prepare=True)
+    events = [_decode(row) for row in cur.fetchall()]
+    position = events[-1].position if len(events) == limit else max(upto, after)
+    return Batch(events, position)
+
+
+def _decode(row: DictRow) -> Recorded:
+    stored = StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+    return Recorded(int(row["notification_id"]), _MAPPER.to_domain_event(stored))

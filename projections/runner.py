@@ -1,0 +1,217 @@
+"""Runs projections: one runner per projection, each resuming from its tracking position.
+
+A runner holds a session advisory lock on its projection's name for as long as it runs, so at
+most one process writes a projection; a second `trail projector` stands by and takes over when
+the first one's connection goes away. It reads the log in batches and commits each batch's rows,
+its tracking position and its published position in one transaction, then waits for the write
+side's NOTIFY on the events table, so it reacts within milliseconds without polling.
+
+An error in a projector stops its runner at the failing event, logged with the event's position;
+`run_projections` then stops every runner and raises, so `trail projector` exits non-zero and
+nothing is ever skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from projections.base import (
+    EVENTS_CHANNEL,
+    LOCK_CLASS,
+    Batch,
+    ReadModel,
+    ReadModelView,
+    conninfo,
+    open_view,
+)
+from projections.errors import ProjectorFailed
+from projections.events import read_batch
+from projections.rebuild import ensure_current
+from projections.versions import VersionChanged, advance
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+# How often an idle runner looks at its stop flag; new events wake it at once.
+IDLE_WAKE = 0.25
+
+
+@contextlib.contextmanager
+def projection_lock(
+    conn: psycopg.Connection[Any], name: str, stopping: threading.Event
+) -> Iterator[bool]:
+    """Hold the advisory lock that makes this the one runner of `name`; False if stopped first."""
+    key = f"run:{name}"
+    waiting_logged = False
+    while not stopping.is_set():
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, key)
+        ).fetchone()
+        if row and row[0]:
+            try:
+                yield True
+            finally:
+                if not conn.closed:
+                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_CLASS, key))
+            return
+        if not waiting_logged:
+            logger.info("another process runs projection %s; standing by", name)
+            waiting_logged = True
+        stopping.wait(1.0)
+    yield False
+
+
+class Runner:
+    """Keeps one projection's live version current."""
+
+    def __init__(
+        self, model: type[ReadModel], env: Mapping[str, str], *, batch_size: int = BATCH_SIZE
+    ) -> None:
+        self.model = model
+        self.env = env
+        self.batch_size = batch_size
+        self.position = 0
+        self._view: ReadModelView | None = None
+        self._projection: ReadModel | None = None
+
+    def run(self, stopping: threading.Event) -> None:
+        """Process events until `stopping` is set; raise `ProjectorFailed` on a projector error."""
+        with (
+            psycopg.connect(conninfo(self.env), autocommit=True) as control,
+            projection_lock(control, self.model.name, stopping) as locked,
+        ):
+            if not locked:
+                return
+            control.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
+            try:
+                self._open()
+                while not stopping.is_set():
+                    if not self.step():
+                        for _ in control.notifies(timeout=IDLE_WAKE, stop_after=1):
+                            pass
+            finally:
+                self._close()
+
+    def catch_up(self) -> int:
+        """Process everything recorded so far (under the runner lock); return the position."""
+        with (
+            psycopg.connect(conninfo(self.env), autocommit=True) as control,
+            projection_lock(control, self.model.name, threading.Event()),
+        ):
+            self._open()
+            try:
+                while self.step():
+                    pass
+            finally:
+                self._close()
+        return self.position
+
+    def step(self) -> bool:
+        """Process one batch; True when more events may be waiting."""
+        try:
+            return self._step()
+        except VersionChanged:
+            logger.info("projection %s: a rebuild switched versions; following it", self.model.name)
+            self._close()
+            self._open()
+            return True
+
+    def _step(self) -> bool:
+        view, projection = self._current()
+        batch: Batch | None = None
+        try:
+            with view.transaction() as cur:
+                batch = read_batch(cur, self.position, self.model.topics, self.batch_size)
+                if batch.position <= self.position:
+                    return False
+                # The version check comes first: after a switch the old tables may be gone.
+                advance(cur, self.model.name, view.version, batch.position)
+                view.record(cur, projection, batch)
+        except VersionChanged:
+            raise
+        except Exception as error:
+            if batch is None:
+                raise
+            self._fail(batch, error)
+        assert batch is not None
+        self.position = batch.position
+        return len(batch.events) == self.batch_size
+
+    def _fail(self, batch: Batch, error: Exception) -> None:
+        """Commit the events before the failing one, one by one, then stop at that one."""
+        view, projection = self._current()
+        for recorded in batch.events:
+            single = Batch((recorded,), recorded.position)
+            try:
+                with view.transaction() as cur:
+                    advance(cur, self.model.name, view.version, recorded.position)
+                    view.record(cur, projection, single)
+            except VersionChanged:
+                raise
+            except Exception as single_error:
+                topic = type(recorded.event).__qualname__
+                logger.exception(
+                    "projection %s failed at position %s (%s)",
+                    self.model.name, recorded.position, topic,
+                )
+                raise ProjectorFailed(self.model.name, recorded.position, topic) from single_error
+            self.position = recorded.position
+        logger.error("projection %s failed on batch ending at %s", self.model.name, batch.position)
+        raise ProjectorFailed(self.model.name, batch.position, "batch") from error
+
+    def _current(self) -> tuple[ReadModelView, ReadModel]:
+        assert self._view is not None and self._projection is not None
+        return self._view, self._projection
+
+    def _open(self) -> None:
+        version = ensure_current(self.model, self.env)
+        self._view = open_view(self.model, self.env, version)
+        self._projection = self.model(self._view)
+        self.position = self._view.position()
+        logger.info(
+            "projection %s: version %s from position %s", self.model.name, version, self.position
+        )
+
+    def _close(self) -> None:
+        if self._view is not None:
+            self._view.datastore.close()
+        self._view = self._projection = None
+
+
+def catch_up(model: type[ReadModel], env: Mapping[str, str]) -> int:
+    """Bring `model`'s live version up to the current head; return its position."""
+    return Runner(model, env).catch_up()
+
+
+def run_projections(
+    models: Sequence[type[ReadModel]], env: Mapping[str, str], stopping: threading.Event
+) -> None:
+    """Run every model in its own thread until `stopping` is set or one of them fails."""
+    failures: list[BaseException] = []
+
+    def run(model: type[ReadModel]) -> None:
+        try:
+            Runner(model, env).run(stopping)
+        except BaseException as error:
+            if not isinstance(error, ProjectorFailed):
+                logger.exception("projection %s stopped", model.name)
+            failures.append(error)
+            stopping.set()
+
+    threads = [
+        threading.Thread(target=run, args=(model,), name=f"projection-{model.name}")
+        for model in models
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
