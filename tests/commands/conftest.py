@@ -1,0 +1,109 @@
+"""Fixtures for the application-service tests, all against the real PostgreSQL.
+
+`app` (tests/conftest.py) is one Trail per module on its own scratch database; `admin` is the first
+account registered there. `new_trail` builds a Trail on a database of its own for tests that need
+an empty system (the first-admin rule, approval mode) or an injected clock.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from commands.application import Trail
+from commands.messages import ChangeUser, CreateProject, CreateTicket, RegisterUser
+from commands.permissions import Actor
+from domain.values import Role
+from runtime.embedded import postgres_env
+from tests.services import create_scratch_database
+
+PASSWORD = "correct horse 42"
+
+
+def email(label: str = "user") -> str:
+    return f"{label}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def register(app: Trail, name: str = "Some Body", address: str | None = None,
+             password: str = PASSWORD) -> uuid.UUID:
+    return app.register(
+        RegisterUser(name=name, email=address or email(), password=password)
+    ).id
+
+
+def reporter(app: Trail, name: str = "Rita Reporter") -> Actor:
+    actor = app.actor(register(app, name))
+    assert actor.role is Role.REPORTER
+    return actor
+
+
+def developer(app: Trail, admin: Actor, name: str = "Dev Eloper") -> Actor:
+    user_id = register(app, name)
+    app.change_user(admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
+    actor = app.actor(user_id)
+    assert actor.role is Role.DEVELOPER
+    return actor
+
+
+def project(app: Trail, admin: Actor, name: str | None = None, **fields: Any) -> uuid.UUID:
+    name = name or f"Project {uuid.uuid4().hex[:8]}"
+    return app.create_project(admin, CreateProject(name=name, **fields)).id
+
+
+def ticket(app: Trail, actor: Actor, project_id: uuid.UUID, title: str = "Fix it",
+           **fields: Any) -> uuid.UUID:
+    return app.create_ticket(
+        actor, CreateTicket(project_id=project_id, title=title, **fields)
+    ).id
+
+
+@pytest.fixture(scope="module")
+def admin(app: Trail) -> Actor:
+    """The first account of the module's system, hence its admin."""
+    actor = app.actor(register(app, "Ada Admin"))
+    assert actor.role is Role.ADMIN, "the admin fixture must register the module's first user"
+    return actor
+
+
+class Clock:
+    """An injectable clock that moves only when told to."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def new_trail(database_url: str, request: pytest.FixtureRequest
+              ) -> Iterator[Callable[..., Trail]]:
+    """Build Trails on empty databases of their own, closed and dropped after the test."""
+    made: list[tuple[Trail, str]] = []
+    test = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:30]
+
+    def make(**kwargs: Any) -> Trail:
+        name = f"t_cmd_{test}_{uuid.uuid4().hex[:8]}"
+        url = create_scratch_database(database_url, name)
+        trail = Trail(postgres_env(url), **kwargs)
+        made.append((trail, name))
+        return trail
+
+    yield make
+    for trail, name in made:
+        trail.close()
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

@@ -1,0 +1,185 @@
+"""Registration, authentication and user changes through the Trail service, on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
+
+import pytest
+
+from commands.application import Trail
+from commands.errors import AccountPending, Forbidden, Unauthenticated
+from commands.messages import ChangeUser, RegisterUser
+from commands.permissions import Actor
+from domain.errors import InvalidFields, NameTaken, TransitionNotAllowed
+from domain.user import User
+from domain.values import Role, UserStatus
+from tests.commands.conftest import PASSWORD, email, register
+
+NewTrail = Callable[..., Trail]
+
+
+def test_the_first_account_is_an_active_admin_and_later_ones_reporters(
+    new_trail: NewTrail,
+) -> None:
+    app = new_trail()
+    first = app.user(register(app, "First One"))
+    second = app.user(register(app, "Second One"))
+    third = app.user(register(app, "Third One"))
+    assert (first.role, first.status) == (Role.ADMIN, UserStatus.ACTIVE)
+    assert (second.role, second.status) == (Role.REPORTER, UserStatus.ACTIVE)
+    assert (third.role, third.status) == (Role.REPORTER, UserStatus.ACTIVE)
+    assert app.audit.log(types=["User.Registered"], limit=10)[0].data["role"] == "admin"
+
+
+def test_concurrent_first_registrations_make_exactly_one_admin(new_trail: NewTrail) -> None:
+    app = new_trail()
+    barrier = threading.Barrier(4)
+
+    def go(n: int) -> UUID:
+        barrier.wait()
+        return register(app, f"Racer {n}")
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(go, range(4)))
+    roles = sorted(app.user(i).role.value for i in ids)
+    assert roles == ["admin", "reporter", "reporter", "reporter"]
+
+
+def test_with_approval_later_accounts_wait_and_cannot_log_in_until_approved(
+    new_trail: NewTrail,
+) -> None:
+    app = new_trail(registration="approval")
+    admin = app.actor(register(app, "Ada Admin"))
+    assert admin.role is Role.ADMIN
+    address = email("waiting")
+    waiting = register(app, "Wally Waiting", address)
+    assert app.user(waiting).status is UserStatus.PENDING
+    with pytest.raises(AccountPending):
+        app.authenticate(address, PASSWORD)
+    with pytest.raises(Unauthenticated):  # a wrong password learns nothing about the account
+        app.authenticate(address, "wrong password 1")
+    with pytest.raises(Unauthenticated):
+        app.actor(waiting)
+
+    outcome = app.change_user(admin, ChangeUser(user_id=waiting, status=UserStatus.ACTIVE))
+    assert outcome.recorded == 1
+    assert app.authenticate(address, PASSWORD).id == waiting
+    assert app.actor(waiting).role is Role.REPORTER
+    history = app.audit.log(ticket_id=None, types=["User.Approved"])
+    assert [e.actor_id for e in history] == [admin.id]
+
+
+def test_authenticate_checks_the_password_and_ignores_email_case(app: Trail, admin: Actor) -> None:
+    address = email("Mixed.Case")
+    user_id = register(app, "Casey Case", address.upper())
+    assert app.user(user_id).email == address.lower()
+    assert app.authenticate(f"  {address.title()} ", PASSWORD).id == user_id
+    with pytest.raises(Unauthenticated):
+        app.authenticate(address, PASSWORD + "x")
+    with pytest.raises(Unauthenticated):
+        app.authenticate(email("nobody"), PASSWORD)
+
+
+def test_a_deactivated_account_cannot_log_in_or_act_until_reactivated(
+    app: Trail, admin: Actor
+) -> None:
+    address = email("leaver")
+    user_id = register(app, "Lee Leaver", address)
+    app.actor(user_id)
+    app.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.DEACTIVATED))
+    with pytest.raises(Unauthenticated):
+        app.authenticate(address, PASSWORD)
+    with pytest.raises(Unauthenticated):
+        app.actor(user_id)
+    app.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.ACTIVE))
+    assert app.authenticate(address, PASSWORD).id == user_id
+    with pytest.raises(TransitionNotAllowed):
+        app.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.PENDING))
+    assert app.user(user_id).status is UserStatus.ACTIVE
+
+
+def test_an_email_is_unique_ignoring_case(app: Trail, admin: Actor) -> None:
+    address = email("unique")
+    first = register(app, "First Holder", address)
+    with pytest.raises(NameTaken):
+        register(app, "Second Holder", address.upper())
+    with pytest.raises(NameTaken):
+        register(app, "Third Holder", f" {address} ")
+    assert app.authenticate(address, PASSWORD).id == first
+
+
+def test_eight_threads_registering_one_email_make_exactly_one_account(
+    app: Trail, admin: Actor
+) -> None:
+    address = email("race")
+    barrier = threading.Barrier(8)
+
+    def go(n: int) -> UUID | Exception:
+        barrier.wait()
+        try:
+            return register(app, f"Racer {n}", address if n % 2 else address.upper(),
+                            password=f"password {n}x")
+        except NameTaken as error:
+            return error
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(go, range(8)))
+    winners = [r for r in results if isinstance(r, UUID)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, NameTaken) for r in results if r not in winners)
+    (winner,) = winners
+    n = results.index(winner)
+    assert app.authenticate(address, f"password {n}x").id == winner
+    registered = [
+        e for e in app.audit.log(types=["User.Registered"], limit=100)
+        if e.data["email"] == address.lower()
+    ]
+    assert len(registered) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"name": "ab"}, ["name"]),
+        ({"email": "not an email"}, ["email"]),
+        ({"password": "short1"}, ["password"]),
+        ({"password": "onlyletterslong"}, ["password"]),
+        ({"password": "12345678901"}, ["password"]),
+        ({"name": " ", "email": "x@", "password": "a" * 129}, ["name", "email", "password"]),
+    ],
+)
+def test_register_refuses_invalid_fields_naming_each(
+    app: Trail, admin: Actor, fields: dict[str, str], bad: list[str]
+) -> None:
+    before = app.current_position()
+    command = {"name": "Valid Name", "email": email("bad"), "password": PASSWORD, **fields}
+    with pytest.raises(InvalidFields) as refused:
+        app.register(RegisterUser(**command))
+    assert sorted(e.field for e in refused.value.errors) == sorted(bad)
+    assert app.current_position() == before
+
+
+def test_users_rename_themselves_and_only_admins_change_roles_and_status(
+    app: Trail, admin: Actor
+) -> None:
+    rita = app.actor(register(app, "Rita Reporter"))
+    other = register(app, "Otto Other")
+
+    outcome = app.change_user(rita, ChangeUser(user_id=rita.id, name="  Rita R.  "))
+    assert (outcome.recorded, app.user(rita.id).name) == (1, "Rita R.")
+    with pytest.raises(Forbidden):
+        app.change_user(rita, ChangeUser(user_id=other, name="Hacked"))
+    with pytest.raises(Forbidden):
+        app.change_user(rita, ChangeUser(user_id=rita.id, role=Role.ADMIN))
+    with pytest.raises(Forbidden):
+        app.change_user(rita, ChangeUser(user_id=rita.id, status=UserStatus.DEACTIVATED))
+    assert app.user(rita.id).role is Role.REPORTER
+
+    outcome = app.change_user(admin, ChangeUser(user_id=other, role=Role.DEVELOPER))
+    user: User = app.user(other)
+    assert (outcome.recorded, outcome.version, user.role) == (1, 2, Role.DEVELOPER)
+    # The role an actor has is the one it has now, not when it logged in.
+    assert app.actor(other).role is Role.DEVELOPER
