@@ -1,0 +1,36 @@
+"""Delivery knobs: how hard and how often the email pipeline tries.
+
+Production defaults make 10 attempts over roughly a day; tests pass tiny values instead of
+patching anything, which is why they are plain data handed to every component.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    # Attempts per email before it is marked failed (the first send counts as one).
+    max_attempts: int = 10
+    # Wait after the first failure, doubling after each further one, capped: with these values
+    # the waits are 3, 6, 12 … 384 minutes, then 8 h, so 10 attempts span about 21 hours.
+    min_backoff: float = 180.0
+    max_backoff: float = 8 * 3600.0
+    # A queued row whose message vanished (Redis flushed, worker died holding it) is enqueued
+    # again after this long. Longer than a normal queue wait; a duplicate message is harmless.
+    requeue_after: float = 300.0
+    # Bound on one SMTP conversation, so a stuck server cannot pin a worker thread forever.
+    smtp_timeout: float = 30.0
+    worker_threads: int = 8
+    # Longest idle poll of the Redis queue by a worker: bounds the pickup latency after a lull.
+    worker_poll_ms: int = 100
+    # The relay wakes on NOTIFY; this is its fallback poll for retries coming due.
+    relay_interval: float = 1.0
+    relay_batch: int = 500
+    # Redis key prefix, so several deployments or test runs can share one Redis.
+    namespace: str = "trail"
+    queue_name: str = "email"
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait before the next try, after `attempts` failed ones (attempts >= 1)."""
+        return float(min(self.max_backoff, self.min_backoff * 2 ** max(0, attempts - 1)))

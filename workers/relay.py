@@ -1,0 +1,77 @@
+"""The relay: hands due outbox rows to the broker and marks them queued.
+
+It wakes on the outbox's NOTIFY (sent when rows are written or re-queued) and otherwise polls
+every `relay_interval`, which is when retries come due and lost messages are noticed.
+Messages are enqueued inside the transaction that marks the rows queued: if Redis fails halfway,
+the rows stay pending, and a worker that got a message early waits for the commit on the row
+lock (see workers/actors.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import psycopg
+import redis
+from dramatiq.brokers.redis import RedisBroker
+
+from projections.outbox import CHANNEL
+from workers import delivery
+from workers.broker import send_email_message
+from workers.config import Delivery
+
+log = logging.getLogger("trail.email.relay")
+
+# Pause after a database or Redis error before trying again.
+ERROR_PAUSE = 1.0
+
+
+class Relay:
+    def __init__(self, database_url: str, broker: RedisBroker, settings: Delivery) -> None:
+        self.database_url = database_url
+        self.broker = broker
+        self.settings = settings
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="trail-email-relay", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._serve()
+            except (psycopg.Error, redis.RedisError) as error:
+                log.warning("relay: %s; trying again in %.0fs", error, ERROR_PAUSE)
+                self._stopping.wait(ERROR_PAUSE)
+
+    def _serve(self) -> None:
+        with (
+            psycopg.connect(self.database_url, autocommit=True) as listener,
+            psycopg.connect(self.database_url) as conn,
+        ):
+            listener.execute(f"LISTEN {CHANNEL}")
+            while not self._stopping.is_set():
+                if self.relay_once(conn) == self.settings.relay_batch:
+                    continue  # a backlog: keep going without waiting
+                # One notification is enough: the next pass takes every due row.
+                for _ in listener.notifies(timeout=self.settings.relay_interval, stop_after=1):
+                    pass
+
+    def relay_once(self, conn: psycopg.Connection[Any]) -> int:
+        """Hand one batch of due rows to the broker; returns how many."""
+        with conn.transaction():
+            ids = delivery.due_rows(
+                conn, requeue_after=self.settings.requeue_after, limit=self.settings.relay_batch
+            )
+            for email_id in ids:
+                self.broker.enqueue(send_email_message(str(email_id), self.settings))
+            if ids:
+                delivery.mark_queued(conn, ids)
+        return len(ids)

@@ -1,0 +1,205 @@
+"""Where rendered emails go: an SMTP server (`SMTP_URL`) or, without one, `.eml` files.
+
+A transport raises `TransientError` for failures worth retrying (server down, 4xx) and
+`PermanentError` for answers that will not change (5xx), so the actor can decide between
+backing off and giving up.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+# A pooled SMTP connection idle longer than this is checked with NOOP before reuse: servers
+# drop idle clients, and finding out mid-send would cost the email a retry.
+IDLE_CHECK_AFTER = 5.0
+
+
+class DeliveryError(Exception):
+    """A send did not go through."""
+
+
+class TransientError(DeliveryError):
+    """Worth trying again later."""
+
+
+class PermanentError(DeliveryError):
+    """The server refused for good (5xx); trying again would get the same answer."""
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SmtpConfig:
+    """The parts of `smtp[s]://user:password@host:port` the client needs."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}://")
+        if not parts.hostname:
+            raise ValueError("SMTP_URL needs a host")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+
+
+class _Connection:
+    def __init__(self, client: smtplib.SMTP) -> None:
+        self.client = client
+        self.used_at = time.monotonic()
+
+
+class SmtpTransport:
+    """One connection per worker thread, kept open between messages (a handshake per email
+    would cap throughput well below what the server can take)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.config = SmtpConfig(url)
+        self.timeout = timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[_Connection] = []
+
+    def send(self, message: EmailMessage) -> None:
+        connection = self._usable_connection()
+        try:
+            connection.client.send_message(message)
+        except smtplib.SMTPResponseException as error:
+            self._discard(connection)
+            raise _classified(error.smtp_code, error.smtp_error) from error
+        except smtplib.SMTPRecipientsRefused as error:
+            # Every email has exactly one recipient, so this is its refusal.
+            self._discard(connection)
+            code, text = next(iter(error.recipients.values()))
+            raise _classified(code, text) from error
+        except (smtplib.SMTPException, OSError) as error:
+            self._discard(connection)
+            raise TransientError(f"SMTP send failed: {error!r}") from error
+        connection.used_at = time.monotonic()
+
+    def _usable_connection(self) -> _Connection:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and time.monotonic() - connection.used_at > IDLE_CHECK_AFTER:
+            try:
+                code, _ = connection.client.noop()
+            except (smtplib.SMTPException, OSError):
+                code = 0
+            if code != 250:
+                self._discard(connection)
+                connection = None
+        if connection is None:
+            try:
+                connection = _Connection(self._connect())
+            except smtplib.SMTPResponseException as error:
+                raise _classified(error.smtp_code, error.smtp_error) from error
+            except (smtplib.SMTPException, OSError) as error:
+                raise TransientError(f"cannot reach the SMTP server: {error!r}") from error
+            self._local.connection = connection
+            with self._lock:
+                self._all.append(connection)
+        return connection
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        context = ssl.create_default_context()
+        client: smtplib.SMTP
+        if config.implicit_tls:
+            client = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=self.timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=self.timeout)
+        try:
+            client.ehlo()
+            if not config.implicit_tls and client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+            if config.username:
+                client.login(config.username, config.password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _discard(self, connection: _Connection) -> None:
+        self._local.connection = None
+        with self._lock:
+            if connection in self._all:
+                self._all.remove(connection)
+        _quietly_quit(connection.client)
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._all = self._all, []
+        for connection in connections:
+            _quietly_quit(connection.client)
+
+
+def _quietly_quit(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _classified(code: int, text: bytes | str) -> DeliveryError:
+    detail = text.decode(errors="replace") if isinstance(text, bytes) else text
+    message = f"SMTP {code} {detail}".strip()
+    if 500 <= code < 600:
+        return PermanentError(message)
+    return TransientError(message)
+
+
+class FileTransport:
+    """Writes each email to `<directory>/<outbox id>.eml`.
+
+    Named by the outbox row, so a repeated send overwrites instead of doubling; written to a
+    temporary name and renamed, so a reader never sees half a message.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: EmailMessage) -> None:
+        name = message["X-Trail-Outbox-Id"] or message["Message-ID"].strip("<>")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            target = self.directory / f"{name}.eml"
+            temporary = self.directory / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            temporary.write_bytes(message.as_bytes())
+            temporary.replace(target)
+        except OSError as error:
+            raise TransientError(f"cannot write {self.directory}: {error}") from error
+
+    def close(self) -> None:
+        """Nothing stays open between files."""
+
+
+def make_transport(smtp_url: str | None, data_dir: Path, timeout: float) -> Transport:
+    if smtp_url:
+        return SmtpTransport(smtp_url, timeout)
+    return FileTransport(data_dir / "mail")
+
+
+__all__ = [
+    "DeliveryError",
+    "FileTransport",
+    "PermanentError",
+    "SmtpTransport",
+    "TransientError",
+    "Transport",
+    "make_transport",
+]

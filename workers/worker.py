@@ -1,0 +1,50 @@
+"""An in-process Dramatiq worker for the email queue (used by `trail worker` and `trail serve`)."""
+
+from __future__ import annotations
+
+import psycopg
+from dramatiq import Worker
+from psycopg_pool import ConnectionPool
+
+from workers.actors import Mailer, declare_send_email
+from workers.broker import make_broker
+from workers.config import Delivery
+from workers.render import Renderer
+from workers.transports import Transport
+
+# Milliseconds a stopping worker waits for the emails it is sending right now.
+STOP_TIMEOUT_MS = 30_000
+
+
+class EmailWorker:
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        database_url: str,
+        transport: Transport,
+        renderer: Renderer,
+        settings: Delivery,
+    ) -> None:
+        self.transport = transport
+        self.broker = make_broker(redis_url, settings)
+        # One connection per thread: each holds its row's lock for the length of a send.
+        self.pool: ConnectionPool[psycopg.Connection[tuple[object, ...]]] = ConnectionPool(
+            database_url, min_size=1, max_size=settings.worker_threads, open=False
+        )
+        declare_send_email(self.broker, Mailer(self.pool, transport, renderer, settings))
+        self.worker = Worker(
+            self.broker,
+            worker_threads=settings.worker_threads,
+            worker_timeout=settings.worker_poll_ms,
+        )
+
+    def start(self) -> None:
+        self.pool.open(wait=True)
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop(timeout=STOP_TIMEOUT_MS)
+        self.broker.close()
+        self.pool.close()
+        self.transport.close()
