@@ -1,0 +1,35 @@
+"""Per-app state handed to every handler: the services plus what the API derives from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.ratelimit import LoginLimiter
+from api.services import ApiServices
+from api.tokens import TokenIssuer
+from commands.application import Trail
+
+
+@dataclass(frozen=True)
+class Context:
+    services: ApiServices
+    tokens: TokenIssuer
+    limiter: LoginLimiter
+
+    @classmethod
+    def build(cls, services: ApiServices) -> Context:
+        settings = services.settings
+        return cls(
+            services=services,
+            tokens=TokenIssuer(settings.secret_key, settings.token_lifetime),
+            limiter=LoginLimiter(
+                services.redis,
+                per_email=settings.login_failures_per_email,
+                per_address=settings.login_failures_per_address,
+                window=settings.login_window,
+            ),
+        )
+
+    @property
+    def trail(self) -> Trail:
+        return self.services.trail

@@ -1,0 +1,303 @@
+"""`Idempotency-Key` on POST: a retried request gets the first answer, never a second effect.
+
+Keys are scoped to the caller: the user a valid bearer token names, or else (registration, login,
+password reset) the client address. The first request with a key claims it in PostgreSQL; its
+answer is stored there for 24 h and replayed, byte for byte, to a retry with the same method,
+path, query and body. A retry with a different request answers 422; one that arrives while the
+first is still running answers 409. The answer is stored before it is sent, so a client never
+sees an answer that a retry would not get again.
+
+Not stored (the key stays free for a retry): 5xx, 401, 429, and answers marked
+`Cache-Control: no-store` (an access token must not sit in a table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from anyio import CancelScope, to_thread
+from psycopg import Connection
+from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
+
+from api.bodies import MAX_JSON_BODY
+from api.errors import PROBLEM_MEDIA_TYPE, FieldIssue, InvalidInput, Problem, problem_document
+from api.services import ApiSettings
+from api.tokens import TokenIssuer, bearer_token
+
+HEADER = b"idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Visible ASCII, as in the IETF draft's examples (UUIDs, random strings).
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+_NOT_STORED = frozenset({401, 408, 429})
+# Expired keys are deleted by the claims themselves, once every this many per process.
+_PURGE_EVERY = 500
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_idempotency_keys (
+    caller text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    status integer,
+    headers jsonb,
+    body bytea,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (caller, key)
+);
+CREATE INDEX IF NOT EXISTS api_idempotency_keys_created ON api_idempotency_keys (created_at);
+"""
+
+
+class StoredResponse(msgspec.Struct, frozen=True):
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Claimed:
+    """The key is this request's to answer."""
+
+
+class InFlight:
+    """An earlier request with the key is still running."""
+
+
+class Mismatch:
+    """The key was used for a different request."""
+
+
+ClaimResult = Claimed | InFlight | Mismatch | StoredResponse
+
+
+class IdempotencyStore:
+    def __init__(self, pool: ConnectionPool[Connection[DictRow]], settings: ApiSettings) -> None:
+        self._pool = pool
+        self._ttl = settings.idempotency_ttl
+        self._abandoned = settings.idempotency_abandoned_after
+        self._claims = itertools.count(1)
+
+    def create_table(self) -> None:
+        with self._pool.connection() as conn, conn.transaction():
+            # Several API processes start at once; the lock keeps their DDL from racing.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('api_idempotency_keys'))")
+            conn.execute(SCHEMA)
+
+    def claim(self, caller: str, key: str, fingerprint: str) -> ClaimResult:
+        with self._pool.connection() as conn:
+            if next(self._claims) % _PURGE_EVERY == 0:
+                conn.execute(
+                    "DELETE FROM api_idempotency_keys WHERE created_at < now() - %s",
+                    (self._ttl,),
+                )
+            for _ in range(3):
+                claimed = conn.execute(
+                    "INSERT INTO api_idempotency_keys (caller, key, fingerprint) "
+                    "VALUES (%(caller)s, %(key)s, %(fingerprint)s) "
+                    "ON CONFLICT (caller, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, "
+                    "status = NULL, headers = NULL, body = NULL, created_at = now() "
+                    "WHERE api_idempotency_keys.created_at < now() - %(ttl)s "
+                    "OR (api_idempotency_keys.status IS NULL "
+                    "AND api_idempotency_keys.created_at < now() - %(abandoned)s "
+                    "AND api_idempotency_keys.fingerprint = EXCLUDED.fingerprint) "
+                    "RETURNING 1",
+                    {"caller": caller, "key": key, "fingerprint": fingerprint,
+                     "ttl": self._ttl, "abandoned": self._abandoned},
+                ).fetchone()
+                if claimed is not None:
+                    return Claimed()
+                row = conn.execute(
+                    "SELECT fingerprint, status, headers, body FROM api_idempotency_keys "
+                    "WHERE caller = %s AND key = %s",
+                    (caller, key),
+                ).fetchone()
+                if row is None:
+                    # Purged between the two statements: claim again.
+                    continue
+                if row["fingerprint"] != fingerprint:
+                    return Mismatch()
+                if row["status"] is None:
+                    return InFlight()
+                return StoredResponse(
+                    status=row["status"],
+                    headers=[(name, value) for name, value in row["headers"]],
+                    body=bytes(row["body"]),
+                )
+        return InFlight()
+
+    def complete(self, caller: str, key: str, response: StoredResponse) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "UPDATE api_idempotency_keys SET status = %s, headers = %s, body = %s "
+                "WHERE caller = %s AND key = %s",
+                (response.status, msgspec.json.encode(response.headers).decode(), response.body,
+                 caller, key),
+            )
+
+    def release(self, caller: str, key: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "DELETE FROM api_idempotency_keys WHERE caller = %s AND key = %s "
+                "AND status IS NULL",
+                (caller, key),
+            )
+
+
+@dataclass
+class _Capture:
+    """The whole answer of the wrapped app, held back until it is stored."""
+
+    status: int = 500
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+
+    def stored(self) -> StoredResponse:
+        return StoredResponse(
+            status=self.status,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers],
+            body=b"".join(self.chunks),
+        )
+
+    def storable(self) -> bool:
+        if self.status >= 500 or self.status in _NOT_STORED:
+            return False
+        return not any(
+            k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in self.headers
+        )
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: Any, store: IdempotencyStore, tokens: TokenIssuer) -> None:
+        self.app = app
+        self.store = store
+        self.tokens = tokens
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_key = headers.get(HEADER)
+        if raw_key is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1")
+        if not _KEY_PATTERN.match(key):
+            problem: Problem = InvalidInput(
+                [FieldIssue("Idempotency-Key", "must be 1..255 visible ASCII characters")]
+            )
+            await _send_problem(send, problem)
+            return
+        body, too_large = await _read_body(receive)
+        if too_large:
+            await _send_problem(send, Problem(413, "the request body is too large (at most 1 MiB)"))
+            return
+        caller = self._caller(scope, headers)
+        fingerprint = _fingerprint(scope, body)
+        claim = await to_thread.run_sync(self.store.claim, caller, key, fingerprint)
+        if isinstance(claim, StoredResponse):
+            await _send_stored(send, claim, replayed=True)
+        elif isinstance(claim, Mismatch):
+            await _send_problem(send, InvalidInput(
+                [FieldIssue("Idempotency-Key", "was already used for a different request")],
+                detail="this Idempotency-Key was used with another request",
+            ))
+        elif isinstance(claim, InFlight):
+            await _send_problem(send, Problem(
+                409, "a request with this Idempotency-Key is still running; retry later",
+                kind="idempotency-key-in-use", headers={"Retry-After": "1"},
+            ))
+        else:
+            await self._run_first(scope, receive, send, body, caller, key)
+
+    async def _run_first(
+        self, scope: Any, receive: Any, send: Any, body: bytes, caller: str, key: str
+    ) -> None:
+        capture = _Capture()
+        try:
+            await self.app(scope, _replaying(body, receive), capture.send)
+        except BaseException:
+            # Shielded: a cancelled request (client gone) must still free its key.
+            with CancelScope(shield=True):
+                await to_thread.run_sync(self.store.release, caller, key)
+            raise
+        response = capture.stored()
+        if capture.storable():
+            await to_thread.run_sync(self.store.complete, caller, key, response)
+        else:
+            await to_thread.run_sync(self.store.release, caller, key)
+        await _send_stored(send, response, replayed=False)
+
+    def _caller(self, scope: Any, headers: dict[bytes, bytes]) -> str:
+        authorization = headers.get(b"authorization")
+        if authorization is not None:
+            try:
+                return f"user:{self.tokens.subject(bearer_token(authorization.decode('latin-1')))}"
+            except Problem:
+                pass
+        client = scope.get("client")
+        return f"address:{client[0] if client else 'unknown'}"
+
+
+def _fingerprint(scope: Any, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b"")):
+        digest.update(part + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+async def _read_body(receive: Any) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_JSON_BODY:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), False
+
+
+def _replaying(body: bytes, receive: Any) -> Any:
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return dict(await receive())
+
+    return replay
+
+
+async def _send_stored(send: Any, response: StoredResponse, *, replayed: bool) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if replayed:
+        headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _send_problem(send: Any, problem: Problem) -> None:
+    body = problem_document(problem)
+    headers = [("content-type", PROBLEM_MEDIA_TYPE), ("content-length", str(len(body)))]
+    headers += [(k.lower(), v) for k, v in problem.headers.items()]
+    await _send_stored(send, StoredResponse(problem.status, headers, body), replayed=False)

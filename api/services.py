@@ -1,0 +1,49 @@
+"""What the API is given to work with; `runtime/` builds it, nothing here connects by itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+from uuid import UUID
+
+from psycopg import Connection
+from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
+from redis import Redis
+
+from commands.application import Trail
+
+
+class PasswordResetSender(Protocol):
+    """Sends (or queues) the email carrying a password-reset token to its owner."""
+
+    def __call__(self, *, user_id: UUID, email: str, name: str, token: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    secret_key: str
+    token_lifetime: timedelta = timedelta(minutes=30)
+    # Login failures allowed per window before 429, per email and per client address. The
+    # address limit is higher: several people may share one (an office behind NAT).
+    login_failures_per_email: int = 5
+    login_failures_per_address: int = 20
+    login_window: timedelta = timedelta(minutes=15)
+    min_position_timeout: float = 5.0
+    idempotency_ttl: timedelta = timedelta(hours=24)
+    # A request still marked in flight after this long died with its process; its key may be
+    # used again (see docs/API-NOTES.md).
+    idempotency_abandoned_after: timedelta = timedelta(minutes=5)
+    stream_poll_interval: float = 0.5
+    stream_heartbeat: float = 15.0
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    trail: Trail
+    # Read models and the API's own tables (idempotency keys); rows come back as dicts.
+    pool: ConnectionPool[Connection[DictRow]]
+    redis: Redis
+    settings: ApiSettings
+    send_password_reset: PasswordResetSender

@@ -1,0 +1,72 @@
+"""Access tokens: short-lived HS256 JWTs naming the user (`sub`) and nothing it could outlive.
+
+Role and status are deliberately not in the token: they are looked up per request, so a role
+change or a deactivation takes effect at once instead of when the token expires.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import jwt
+
+from api.errors import Problem
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti"]
+
+
+class TokenIssuer:
+    def __init__(
+        self,
+        secret_key: str,
+        lifetime: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._key = secret_key
+        self.lifetime = lifetime
+        self._clock = clock
+
+    def issue(self, user_id: UUID) -> str:
+        now = self._clock()
+        claims = {
+            "sub": str(user_id),
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.lifetime).timestamp()),
+            "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def subject(self, token: str) -> UUID:
+        """The user a valid token names; 401 for anything forged, expired or malformed.
+
+        Only HS256 is accepted, so `alg: none` and algorithm-confusion tokens fail here.
+        """
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                options={"require": REQUIRED_CLAIMS},
+            )
+            return UUID(str(claims["sub"]))
+        except jwt.ExpiredSignatureError:
+            raise unauthenticated("the token has expired") from None
+        except (jwt.InvalidTokenError, ValueError):
+            raise unauthenticated("the token is invalid") from None
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise unauthenticated("send `Authorization: Bearer <token>`")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated("send `Authorization: Bearer <token>`")
+    return token.strip()
+
+
+def unauthenticated(detail: str) -> Problem:
+    return Problem(401, detail, kind="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
