@@ -20,6 +20,7 @@ import psycopg
 from dramatiq.brokers.redis import RedisBroker
 
 from projections.outbox import Outbox, retry_email, retry_emails
+from projections.rebuild import install
 from projections.runner import Runner
 from runtime.embedded import postgres_env, resolve_services
 from runtime.settings import Settings, SettingsError
@@ -71,11 +72,14 @@ class Notifier:
         self.broker = broker
         self.stopping = threading.Event()
         self.error: BaseException | None = None
-        self.runner = Runner(Outbox, postgres_env(database_url))
+        self.env = postgres_env(database_url)
+        self.runner = Runner(Outbox, self.env)
         self.relay = Relay(database_url, broker, delivery)
         self._thread = threading.Thread(target=self._run, name="trail-notifier", daemon=True)
 
     def start(self) -> None:
+        # The tables first, so the relay never looks for an outbox that is not there yet.
+        install(Outbox, self.env)
         self._thread.start()
         self.relay.start()
 

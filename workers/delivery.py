@@ -34,7 +34,7 @@ def due_rows(conn: psycopg.Connection[Any], *, requeue_after: float, limit: int)
     whose message has been gone for `requeue_after` seconds (lost with a Redis flush or a dead
     worker). SKIP LOCKED passes over rows a worker is sending right now."""
     rows = conn.execute(
-        "SELECT id FROM trail_outbox WHERE (status = 'pending' AND next_attempt_at <= now()) "
+        "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= now()) "
         "OR (status = 'queued' AND queued_at <= now() - make_interval(secs => %s)) "
         "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
         (requeue_after, limit),
@@ -44,7 +44,7 @@ def due_rows(conn: psycopg.Connection[Any], *, requeue_after: float, limit: int)
 
 def mark_queued(conn: psycopg.Connection[Any], ids: list[UUID]) -> None:
     conn.execute(
-        "UPDATE trail_outbox SET status = 'queued', queued_at = now() WHERE id = ANY(%s)", (ids,)
+        "UPDATE outbox SET status = 'queued', queued_at = now() WHERE id = ANY(%s)", (ids,)
     )
 
 
@@ -55,7 +55,7 @@ def claim(conn: psycopg.Connection[Any], email_id: UUID, lock_timeout_ms: int) -
     `lock_timeout_ms`, when another worker is busy sending the same row."""
     conn.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
     row = conn.execute(
-        "SELECT subject, payload::text, attempts FROM trail_outbox "
+        "SELECT subject, payload::text, attempts FROM outbox "
         "WHERE id = %s AND status = 'queued' FOR UPDATE",
         (email_id,),
     ).fetchone()
@@ -66,7 +66,7 @@ def claim(conn: psycopg.Connection[Any], email_id: UUID, lock_timeout_ms: int) -
 
 def mark_sent(conn: psycopg.Connection[Any], email_id: UUID, attempts: int) -> None:
     conn.execute(
-        "UPDATE trail_outbox SET status = 'sent', sent_at = now(), attempts = %s, "
+        "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = %s, "
         "last_error = NULL WHERE id = %s",
         (attempts, email_id),
     )
@@ -76,7 +76,7 @@ def mark_retry(
     conn: psycopg.Connection[Any], email_id: UUID, attempts: int, error: str, delay: float
 ) -> None:
     conn.execute(
-        "UPDATE trail_outbox SET status = 'pending', attempts = %s, last_error = %s, "
+        "UPDATE outbox SET status = 'pending', attempts = %s, last_error = %s, "
         "next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
         (attempts, error, delay, email_id),
     )
@@ -84,6 +84,6 @@ def mark_retry(
 
 def mark_failed(conn: psycopg.Connection[Any], email_id: UUID, attempts: int, error: str) -> None:
     conn.execute(
-        "UPDATE trail_outbox SET status = 'failed', attempts = %s, last_error = %s WHERE id = %s",
+        "UPDATE outbox SET status = 'failed', attempts = %s, last_error = %s WHERE id = %s",
         (attempts, error, email_id),
     )

@@ -67,7 +67,10 @@ class Renderer:
         # Derived from the row, so a copy that did go out twice is recognisable as one email.
         message["Message-ID"] = f"<{email_id}@{_domain(self.mail_from)}>"
         message["X-Trail-Outbox-Id"] = str(email_id)
-        message.set_content(self.env.get_template(f"{name}.txt").render(context))
+        # Quoted-printable keeps the plain part readable in raw form (and in .eml files).
+        message.set_content(
+            self.env.get_template(f"{name}.txt").render(context), cte="quoted-printable"
+        )
         message.add_alternative(
             self.env.get_template(f"{name}.html").render(context), subtype="html"
         )

@@ -66,9 +66,11 @@ class SmtpTransport:
     """One connection per worker thread, kept open between messages (a handshake per email
     would cap throughput well below what the server can take)."""
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, context: ssl.SSLContext | None = None) -> None:
         self.config = SmtpConfig(url)
         self.timeout = timeout
+        # The system's trusted CAs unless a deployment (or a test) brings its own.
+        self.context = context or ssl.create_default_context()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[_Connection] = []
@@ -113,8 +115,7 @@ class SmtpTransport:
         return connection
 
     def _connect(self) -> smtplib.SMTP:
-        config = self.config
-        context = ssl.create_default_context()
+        config, context = self.config, self.context
         client: smtplib.SMTP
         if config.implicit_tls:
             client = smtplib.SMTP_SSL(

@@ -1,0 +1,107 @@
+"""Fixtures for the email tests: a real SMTP server, a Redis namespace of the module's own, fast
+retry settings, and the notifier and a worker running in this process.
+
+Each module has its own scratch database (tests/conftest.py), hence its own outbox, and its own
+Redis key namespace, deleted afterwards, so runs and modules never see each other's messages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from commands.application import Trail
+from runtime.cli_email import start_notifier, start_worker
+from runtime.settings import Settings
+from tests.email.support import Mailbox, People, SmtpServer
+from workers.config import Delivery
+
+BASE_URL = "http://trail.test"
+
+
+@pytest.fixture(scope="module")
+def namespace(redis_url: str) -> Iterator[str]:
+    name = f"trail-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{name}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def delivery(namespace: str) -> Delivery:
+    # Seconds instead of hours, so failure and recovery fit in a test.
+    return Delivery(
+        max_attempts=30,
+        min_backoff=0.2,
+        max_backoff=1.0,
+        requeue_after=2.0,
+        smtp_timeout=10.0,
+        worker_threads=4,
+        relay_interval=0.2,
+        namespace=namespace,
+    )
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Mailbox:
+    return Mailbox()
+
+
+@pytest.fixture(scope="module")
+def smtp(mailbox: Mailbox) -> Iterator[SmtpServer]:
+    server = SmtpServer(mailbox)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def settings(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        smtp_url=smtp.url,
+        mail_from="Trail <trail@trail.test>",
+        base_url=BASE_URL,
+        data_dir=Path(tmp_path_factory.mktemp("trail-data")),
+    )
+
+
+@pytest.fixture(scope="module")
+def people(app: Trail) -> People:
+    return People(app)
+
+
+@pytest.fixture(scope="module")
+def notifier(
+    app: Trail, scratch_database_url: str, redis_url: str, settings: Settings,
+    delivery: Delivery,
+) -> Iterator[None]:
+    """The outbox projection and the relay (after `app`, which creates the event store)."""
+    running = start_notifier(scratch_database_url, redis_url, settings, delivery)
+    yield
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def worker(
+    notifier: None, scratch_database_url: str, redis_url: str, settings: Settings,
+    delivery: Delivery,
+) -> Iterator[None]:
+    running = start_worker(redis_url, settings, scratch_database_url, delivery)
+    yield
+    running.stop()
+
+
+@pytest.fixture
+def db(scratch_database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    with psycopg.connect(scratch_database_url, autocommit=True) as conn:
+        yield conn
