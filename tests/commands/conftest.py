@@ -8,6 +8,7 @@ an empty system (the first-admin rule, approval mode) or an injected clock.
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
 from commands.application import Trail
@@ -62,6 +64,34 @@ def ticket(app: Trail, actor: Actor, project_id: uuid.UUID, title: str = "Fix it
     return app.create_ticket(
         actor, CreateTicket(project_id=project_id, title=title, **fields)
     ).id
+
+
+class CountingTrail(Trail):
+    """A Trail that counts the saves that lost a race to a concurrent writer (each one makes the
+    service reload and decide again)."""
+
+    name = "trail"  # eventsourcing names a subclass after itself, and its tables after that
+
+    def __init__(self, env: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(env, **kwargs)
+        self.conflicts = 0
+        self._conflicts_lock = threading.Lock()
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        try:
+            return super().save(*objs, **kwargs)
+        except IntegrityError:
+            with self._conflicts_lock:
+                self.conflicts += 1
+            raise
+
+
+@pytest.fixture(scope="module")
+def racing(trail_env: dict[str, str]) -> Iterator[CountingTrail]:
+    """A second Trail on the module's database (as a second API process would be)."""
+    trail = CountingTrail(trail_env)
+    yield trail
+    trail.close()
 
 
 @pytest.fixture(scope="module")
