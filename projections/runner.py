@@ -185,9 +185,11 @@ class Runner:
         self._view = self._projection = None
 
 
-def catch_up(model: type[ReadModel], env: Mapping[str, str]) -> int:
+def catch_up(
+    model: type[ReadModel], env: Mapping[str, str], *, batch_size: int | None = None
+) -> int:
     """Bring `model`'s live version up to the current head; return its position."""
-    return Runner(model, env).catch_up()
+    return Runner(model, env, batch_size=batch_size or BATCH_SIZE).catch_up()
 
 
 def run_projections(

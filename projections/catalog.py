@@ -1,0 +1,22 @@
+"""The read models `trail projector` runs and `trail projections rebuild` knows by name."""
+
+from __future__ import annotations
+
+from projections.base import ReadModel
+from projections.comments import CommentsProjection
+from projections.history import HistoryProjection
+from projections.projects import ProjectsProjection
+from projections.stats import StatsProjection
+from projections.tickets import TicketsProjection
+from projections.users import UsersProjection
+
+READ_MODELS: tuple[type[ReadModel], ...] = (
+    TicketsProjection,
+    CommentsProjection,
+    HistoryProjection,
+    UsersProjection,
+    ProjectsProjection,
+    StatsProjection,
+)
+
+BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in READ_MODELS}
