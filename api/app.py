@@ -13,7 +13,7 @@ from api.docs import BEARER, docs_routes, openapi_config
 from api.errors import EXCEPTION_HANDLERS
 from api.hooks import AUTHENTICATED, before_request, provide_actor, provide_context
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
-from api.routes import auth
+from api.routes import admin, auth, comments, events, health, projects, stats, tickets, users
 from api.services import ApiServices
 
 
@@ -22,12 +22,20 @@ def create_app(services: ApiServices) -> Litestar:
     store = IdempotencyStore(services.pool, services.settings)
     protected = Router(
         path="/",
-        route_handlers=[],
+        route_handlers=[
+            *users.ROUTES,
+            *projects.ROUTES,
+            *tickets.ROUTES,
+            *comments.ROUTES,
+            *events.ROUTES,
+            *stats.ROUTES,
+            *admin.ROUTES,
+        ],
         security=BEARER,
         opt=AUTHENTICATED,
     )
     return Litestar(
-        route_handlers=[*auth.ROUTES, *docs_routes(), protected],
+        route_handlers=[*auth.ROUTES, health.health, *docs_routes(), protected],
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),

@@ -6,7 +6,6 @@ saved (command answers, `?version=`/`?as_of=`), and both paths give the same sha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -129,6 +128,7 @@ def comment_view(ticket_id: UUID, comment: Comment) -> CommentView:
     )
 
 
-def from_row(view: type[msgspec.Struct], row: Mapping[str, Any]) -> Any:
-    """A view from a read-model row; columns the view does not show are ignored."""
-    return msgspec.convert(row, view, from_attributes=True, strict=False)
+def converted(view: type[msgspec.Struct], source: object) -> Any:
+    """A view from what a read-model query returns; fields the view does not show (such as a
+    ticket's `project_key`) are left out."""
+    return msgspec.convert(source, view, from_attributes=True)

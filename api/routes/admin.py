@@ -1,0 +1,59 @@
+"""Outgoing email and its delivery state, for admins."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from litestar import Response, get, post
+
+from api.context import Context
+from api.errors import problem_responses
+from api.paging import Cursor, Limit
+from commands.errors import NotFound
+from commands.permissions import Actor, require_admin
+from projections import outbox
+from projections.outbox import EmailPage
+
+TAGS = ["admin"]
+
+
+@get(
+    "/admin/emails",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="Outgoing emails and their delivery state (admin)",
+    description="Newest first. `pending` covers emails waiting for their first or next try.",
+    responses=problem_responses(401, 403, 422),
+)
+def list_emails(
+    context: Context,
+    actor: Actor,
+    status: Literal["pending", "sent", "failed"] | None = None,
+    ticket_id: UUID | None = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> EmailPage:
+    require_admin(actor)
+    with context.services.pool.connection() as conn:
+        return outbox.list_emails(conn, status, ticket_id, limit, cursor)
+
+
+@post(
+    "/admin/emails/{email_id:uuid}/retry",
+    tags=TAGS,
+    status_code=202,
+    sync_to_thread=True,
+    summary="Send a failed email again (admin)",
+    description="It is tried again now with a fresh set of attempts. A sent email stays sent.",
+    responses=problem_responses(401, 403, 404),
+)
+def retry_email(email_id: UUID, context: Context, actor: Actor) -> Response[bytes]:
+    require_admin(actor)
+    with context.services.pool.connection() as conn:
+        if not outbox.retry_email(conn, email_id):
+            raise NotFound("no such email")
+    return Response(b"", status_code=202)
+
+
+ROUTES = [list_emails, retry_email]

@@ -1,0 +1,69 @@
+"""Liveness and readiness for operators and load balancers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from psycopg import Connection
+from psycopg import Error as DatabaseError
+from psycopg.errors import UndefinedTable
+from psycopg.rows import DictRow
+from redis.exceptions import RedisError
+
+from api.consistency import position_source
+from api.context import Context
+from projections.outbox import OutboxCounts, outbox_counts
+from projections.positions import ProjectionStatus, projection_status
+
+Check = Literal["ok", "down"]
+Status = Literal["ok", "degraded", "down"]
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: Status
+    database: Check
+    broker: Check
+    projections: dict[str, ProjectionStatus]
+    outbox: OutboxCounts
+
+
+@get(
+    "/health",
+    tags=["health"],
+    sync_to_thread=True,
+    summary="Is Trail up, and how far behind are its read models",
+    description="200 while the database answers (`status` is `degraded` when the broker does "
+    "not), 503 when it does not. `lag` counts events a projection has yet to process; "
+    "`outbox` counts emails not yet delivered and those that finally failed.",
+    responses={503: ResponseSpec(Health, description="The database does not answer")},
+)
+def health(context: Context) -> Response[Health]:
+    database: Check = "ok"
+    projections: dict[str, ProjectionStatus] = {}
+    outbox = OutboxCounts(pending=0, failed=0)
+    try:
+        projections = projection_status(position_source(context))
+        with context.services.pool.connection(timeout=2) as conn:
+            outbox = _outbox(conn)
+    except DatabaseError:
+        database = "down"
+    broker: Check = "ok"
+    try:
+        context.services.redis.ping()
+    except RedisError:
+        broker = "down"
+    status: Status = "down" if database == "down" else "degraded" if broker == "down" else "ok"
+    body = Health(status, database, broker, projections, outbox)
+    return Response(body, status_code=503 if database == "down" else 200)
+
+
+def _outbox(conn: Connection[DictRow]) -> OutboxCounts:
+    try:
+        return outbox_counts(conn)
+    except UndefinedTable:
+        # The notifier has not installed its outbox yet: nothing is waiting to be sent.
+        return OutboxCounts(pending=0, failed=0)
+

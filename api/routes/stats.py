@@ -1,0 +1,50 @@
+"""Dashboard figures over tickets."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from litestar import get
+from litestar.params import Parameter
+
+from api.consistency import wait_for_reads
+from api.context import Context
+from api.errors import problem_responses
+from api.headers import MinPosition
+from commands.errors import Forbidden
+from commands.permissions import Actor
+from projections import stats as stats_model
+from projections.stats import Stats, StatsFilters
+
+READS = (stats_model.StatsProjection.name,)
+
+
+@get(
+    "/stats",
+    tags=["stats"],
+    sync_to_thread=True,
+    summary="Ticket figures (admins and developers)",
+    description="Counts by status, priority and type of the tickets created within "
+    "[`from`, `to`] (UTC days), tickets created and resolved per day, and the median time to "
+    "resolve (null when nothing was resolved). A ticket is resolved on the day it first "
+    "enters `resolved` or `closed`. Reporters, who see only some tickets, get 403.",
+    responses=problem_responses(401, 403, 422, 503),
+)
+def get_stats(
+    context: Context,
+    actor: Actor,
+    project_id: UUID | None = None,
+    from_: Annotated[date | None, Parameter(query="from")] = None,
+    to: date | None = None,
+    min_position: MinPosition = None,
+) -> Stats:
+    if not actor.works_tickets:
+        raise Forbidden("a reporter sees only some tickets, so no figures over all of them")
+    wait_for_reads(context, READS, min_position)
+    with context.services.pool.connection() as conn:
+        return stats_model.stats(conn, StatsFilters(project_id=project_id, from_=from_, to=to))
+
+
+ROUTES = [get_stats]

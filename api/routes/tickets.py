@@ -1,0 +1,295 @@
+"""Tickets: create, list, read (now, at a version, as of a moment), edit and assign."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Response, get, patch, post, put
+from litestar.params import Parameter
+from msgspec import UNSET, UnsetType
+
+from api.consistency import wait_for_reads
+from api.context import Context
+from api.errors import invalid, problem_responses
+from api.headers import (
+    ETAG,
+    LOCATION,
+    TRAIL_POSITION,
+    IfMatch,
+    MinPosition,
+    expected_version,
+    ticket_headers,
+)
+from api.paging import Cursor, Limit
+from api.views import TicketView, converted, ticket_view
+from commands.audit import HistoryEntry
+from commands.errors import NotFound
+from commands.messages import AssignTicket, CreateTicket, EditTicket
+from commands.permissions import Actor
+from domain.values import Priority, Status, TicketType
+from projections import tickets
+from projections.paging import decode_cursor, encode_cursor
+from projections.tickets import TicketFilters, Viewer
+
+# The read models the list and the current ticket come from (`Trail-Min-Position`).
+READS = (tickets.TicketsProjection.name,)
+
+TAGS = ["tickets"]
+
+
+class TicketCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A new ticket; it starts `open`, so `status` is not a field here."""
+
+    project_id: UUID
+    title: str
+    description: str | None = None
+    priority: Priority = Priority.MEDIUM
+    type: TicketType = TicketType.BUG
+    tags: list[str] = msgspec.field(default_factory=list)
+    due_date: date | None = None
+    assignee_ids: list[UUID] = msgspec.field(default_factory=list)
+
+    def command(self) -> CreateTicket:
+        return CreateTicket(
+            project_id=self.project_id,
+            title=self.title,
+            description=self.description,
+            priority=self.priority,
+            type=self.type,
+            tags=tuple(self.tags),
+            due_date=self.due_date,
+            assignee_ids=tuple(self.assignee_ids),
+        )
+
+
+class TicketPatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Only the fields sent change; `null` clears `description` or `due_date`."""
+
+    title: str | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
+    status: Status | UnsetType = UNSET
+    priority: Priority | UnsetType = UNSET
+    type: TicketType | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
+    due_date: date | UnsetType | None = UNSET
+
+    def command(self, ticket_id: UUID, expected: int | None) -> EditTicket:
+        return EditTicket(
+            ticket_id=ticket_id,
+            title=self.title,
+            description=self.description,
+            status=self.status,
+            priority=self.priority,
+            type=self.type,
+            tags=tuple(self.tags) if not isinstance(self.tags, UnsetType) else UNSET,
+            due_date=self.due_date,
+            expected_version=expected,
+        )
+
+
+TicketSort = Literal[
+    "created_at", "-created_at", "updated_at", "-updated_at", "priority", "due_date"
+]
+
+
+class TicketPage(msgspec.Struct, frozen=True):
+    items: list[TicketView]
+    next_cursor: str | None
+
+
+class HistoryPage(msgspec.Struct, frozen=True):
+    items: list[HistoryEntry]
+    next_cursor: str | None
+
+
+class Assignees(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    user_ids: list[UUID]
+
+
+def _ticket_response(
+    context: Context, actor: Actor, ticket_id: UUID, position: int, status_code: int = 200
+) -> Response[TicketView]:
+    """The ticket as the command just saved it, read back from the event store: the answer
+    reflects the write whatever the read models have caught up with."""
+    view = ticket_view(context.trail.ticket(actor, ticket_id))
+    headers = ticket_headers(view.version, position)
+    if status_code == 201:
+        headers["Location"] = f"/tickets/{view.id}"
+    return Response(view, status_code=status_code, headers=headers)
+
+
+@post(
+    "/tickets",
+    tags=TAGS,
+    status_code=201,
+    sync_to_thread=True,
+    summary="Create a ticket",
+    description="It starts `open` at version 1 with `updated_at` null; sending `status` is "
+    "422. An unknown `project_id`, or an assignee who is not an active developer or admin, "
+    "is 422 naming the field; an archived project is 409. A reporter may not set assignees.",
+    response_headers=[LOCATION, ETAG, TRAIL_POSITION],
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
+)
+def create_ticket(data: TicketCreate, context: Context, actor: Actor) -> Response[TicketView]:
+    outcome = context.trail.create_ticket(actor, data.command())
+    return _ticket_response(context, actor, outcome.id, outcome.position, status_code=201)
+
+
+@patch(
+    "/tickets/{ticket_id:uuid}",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="Edit a ticket",
+    description="Only the fields sent change. Any other key (`assignee_ids`, `id`, `number`, "
+    "…) is 422 naming it; an illegal status transition (including to the current status) is "
+    "409; a reporter changing status or priority is 403; `If-Match` naming an older version "
+    "is 412.",
+    response_headers=[ETAG, TRAIL_POSITION],
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
+)
+def edit_ticket(
+    ticket_id: UUID, data: TicketPatch, context: Context, actor: Actor, if_match: IfMatch = None
+) -> Response[TicketView]:
+    outcome = context.trail.edit_ticket(
+        actor, data.command(ticket_id, expected_version(if_match))
+    )
+    return _ticket_response(context, actor, ticket_id, outcome.position)
+
+
+@put(
+    "/tickets/{ticket_id:uuid}/assignees",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="Replace a ticket's assignees",
+    description="The full new list, possibly empty. Every assignee must be an active "
+    "developer or admin (else 422); a reporter may not assign (403).",
+    response_headers=[ETAG, TRAIL_POSITION],
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
+)
+def assign_ticket(
+    ticket_id: UUID, data: Assignees, context: Context, actor: Actor, if_match: IfMatch = None
+) -> Response[TicketView]:
+    outcome = context.trail.assign_ticket(
+        actor,
+        AssignTicket(
+            ticket_id=ticket_id,
+            user_ids=tuple(data.user_ids),
+            expected_version=expected_version(if_match),
+        ),
+    )
+    return _ticket_response(context, actor, ticket_id, outcome.position)
+
+
+def viewer(actor: Actor) -> Viewer:
+    return Viewer(id=actor.id, role=actor.role)
+
+
+@get(
+    "/tickets",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="List tickets",
+    description="Filtered, sorted and keyset-paginated; a reporter sees only the tickets it "
+    "reported or is assigned to. `q` searches title, description and comments.",
+    responses=problem_responses(401, 422, 503),
+)
+def list_tickets(
+    context: Context,
+    actor: Actor,
+    project_id: UUID | None = None,
+    status: Status | None = None,
+    priority: Priority | None = None,
+    ticket_type: Annotated[TicketType | None, Parameter(query="type")] = None,
+    tag: Annotated[str | None, Parameter(max_length=40)] = None,
+    assignee_id: UUID | None = None,
+    reporter_id: UUID | None = None,
+    q: Annotated[str | None, Parameter(max_length=200)] = None,
+    due_before: date | None = None,
+    sort: TicketSort = "-created_at",
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+) -> TicketPage:
+    wait_for_reads(context, READS, min_position)
+    filters = TicketFilters(
+        project_id=project_id, status=status, priority=priority, type=ticket_type, tag=tag,
+        assignee_id=assignee_id, reporter_id=reporter_id, q=q, due_before=due_before, sort=sort,
+    )
+    with context.services.pool.connection() as conn:
+        found = tickets.list_tickets(conn, filters, viewer(actor), limit, cursor)
+    return TicketPage([converted(TicketView, t) for t in found.items], found.next_cursor)
+
+
+@get(
+    "/tickets/{ticket_id:uuid}",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="Read a ticket, now or as it was",
+    description="`?version=n` answers the ticket exactly as it was at that version (404 "
+    "outside 1..current); `?as_of=<time>` as it was at that moment (404 before it existed). "
+    "A ticket the caller may not see is 404.",
+    response_headers=[ETAG],
+    responses=problem_responses(401, 404, 422, 503),
+)
+def get_ticket(
+    ticket_id: UUID,
+    context: Context,
+    actor: Actor,
+    version: int | None = None,
+    as_of: datetime | None = None,
+    min_position: MinPosition = None,
+) -> Response[TicketView]:
+    if version is not None and as_of is not None:
+        raise invalid("as_of", "send either version or as_of, not both")
+    if version is not None:
+        if version < 1:
+            raise NotFound("no such version of this ticket")
+        view = ticket_view(context.trail.ticket(actor, ticket_id, version=version))
+    elif as_of is not None:
+        view = _as_of(context, actor, ticket_id, as_of)
+    else:
+        wait_for_reads(context, READS, min_position)
+        with context.services.pool.connection() as conn:
+            row = tickets.get_ticket(conn, ticket_id, viewer(actor))
+        if row is None:
+            raise NotFound("no such ticket")
+        view = converted(TicketView, row)
+    return Response(view, headers=ticket_headers(view.version))
+
+
+def _as_of(context: Context, actor: Actor, ticket_id: UUID, moment: datetime) -> TicketView:
+    # Whether the caller may see the ticket is a question about now, not about then.
+    context.trail.ticket(actor, ticket_id)
+    # A moment without an offset is read as UTC, the zone every time of this API is in.
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    then = context.trail.audit.ticket_as_of(ticket_id, moment)
+    if then is None:
+        raise NotFound("the ticket did not exist at that moment")
+    return ticket_view(then)
+
+
+@get(
+    "/tickets/{ticket_id:uuid}/history",
+    tags=["audit"],
+    sync_to_thread=True,
+    summary="A ticket's history",
+    description="Every event, oldest first, read from the event store: "
+    "`{position, version, type, at, actor_id, changes: {field: {from, to}}}`.",
+    responses=problem_responses(401, 404, 422),
+)
+def ticket_history(
+    ticket_id: UUID, context: Context, actor: Actor, limit: Limit = 25, cursor: Cursor = None
+) -> HistoryPage:
+    context.trail.ticket(actor, ticket_id)
+    after = decode_cursor(cursor, "history", tuple[int])[0] if cursor is not None else 0
+    entries = context.trail.audit.history(ticket_id, after_version=after, limit=limit + 1)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    next_cursor = encode_cursor("history", (entries[-1].version,)) if more else None
+    return HistoryPage(entries, next_cursor)
+
+
+ROUTES = [create_ticket, list_tickets, get_ticket, edit_ticket, assign_ticket, ticket_history]

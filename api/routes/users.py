@@ -1,0 +1,127 @@
+"""Users: the caller, the list (admins), one user, and changes to name, role and status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Response, get, patch
+from litestar.params import Parameter
+from msgspec import UNSET, UnsetType
+
+from api.consistency import wait_for_reads
+from api.context import Context
+from api.errors import problem_responses
+from api.headers import TRAIL_POSITION, MinPosition, position_header
+from api.paging import Cursor, Limit
+from api.views import UserView, converted, user_view
+from commands.errors import Forbidden, NotFound
+from commands.messages import ChangeUser
+from commands.permissions import Actor, require_admin
+from domain.values import Role, UserStatus
+from projections import users
+from projections.users import UserFilters
+
+TAGS = ["users"]
+READS = (users.UsersProjection.name,)
+
+
+class UserPatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A user may change its own name; only an admin changes role or status."""
+
+    name: str | UnsetType = UNSET
+    role: Role | UnsetType = UNSET
+    status: UserStatus | UnsetType = UNSET
+
+
+class UserPage(msgspec.Struct, frozen=True):
+    items: list[UserView]
+    next_cursor: str | None
+
+
+def _read_user(context: Context, user_id: UUID, min_position: int | None) -> UserView:
+    wait_for_reads(context, READS, min_position)
+    with context.services.pool.connection() as conn:
+        found = users.get_user(conn, user_id)
+    if found is None:
+        raise NotFound("no such user")
+    view: UserView = converted(UserView, found)
+    return view
+
+
+@get(
+    "/me",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="The caller",
+    responses=problem_responses(401, 404, 422, 503),
+)
+def me(context: Context, actor: Actor, min_position: MinPosition = None) -> UserView:
+    return _read_user(context, actor.id, min_position)
+
+
+@get(
+    "/users",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="List users (admin)",
+    description="In the order they registered; `q` matches the name or the email.",
+    responses=problem_responses(401, 403, 422, 503),
+)
+def list_users(
+    context: Context,
+    actor: Actor,
+    role: Role | None = None,
+    status: UserStatus | None = None,
+    q: Annotated[str | None, Parameter(max_length=200)] = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+) -> UserPage:
+    require_admin(actor)
+    wait_for_reads(context, READS, min_position)
+    with context.services.pool.connection() as conn:
+        found = users.list_users(conn, UserFilters(role=role, status=status, q=q), limit, cursor)
+    return UserPage([converted(UserView, u) for u in found.items], found.next_cursor)
+
+
+@get(
+    "/users/{user_id:uuid}",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="Read a user",
+    description="Admins and developers (who assign people) may read anyone; a reporter only "
+    "itself.",
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def get_user(
+    user_id: UUID, context: Context, actor: Actor, min_position: MinPosition = None
+) -> UserView:
+    if user_id != actor.id and not actor.works_tickets:
+        raise Forbidden("a reporter may only read its own account")
+    return _read_user(context, user_id, min_position)
+
+
+@patch(
+    "/users/{user_id:uuid}",
+    tags=TAGS,
+    sync_to_thread=True,
+    summary="Change a user's name, role or status",
+    description="A user may change its own name; only an admin changes role or status "
+    "(`active`, `pending`, `deactivated`). A deactivated user's tokens stop working at once.",
+    response_headers=[TRAIL_POSITION],
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
+)
+def change_user(
+    user_id: UUID, data: UserPatch, context: Context, actor: Actor
+) -> Response[UserView]:
+    outcome = context.trail.change_user(
+        actor, ChangeUser(user_id=user_id, name=data.name, role=data.role, status=data.status)
+    )
+    return Response(
+        user_view(context.trail.user(user_id)), headers=position_header(outcome.position)
+    )
+
+
+ROUTES = [me, list_users, get_user, change_user]
