@@ -1,0 +1,128 @@
+"""`trail projector` and `trail projections rebuild|status`.
+
+They need PostgreSQL only: with no DATABASE_URL they start, or reuse, the embedded server of
+TRAIL_DATA_DIR (the one a running `trail serve` uses), and never start Redis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+import click
+
+from commands.application import Trail
+from projections.base import ReadModel
+from projections.catalog import BY_NAME, READ_MODELS
+from projections.errors import ProjectionError
+from projections.positions import projection_status
+from projections.rebuild import rebuild
+from projections.runner import run_projections
+from runtime.embedded import postgres_env, start_postgres
+from runtime.settings import settings as load_settings
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _database_url() -> Iterator[str]:
+    settings = load_settings()
+    if settings.database_url:
+        yield settings.database_url
+        return
+    with start_postgres(settings.data_dir) as postgres:
+        yield postgres.url
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = postgres_env(database_url)
+    # The projections read the write side's events table: make sure it exists.
+    Trail(env).close()
+    return env
+
+
+def _stop_on_signals() -> threading.Event:
+    stopping = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handle)
+    return stopping
+
+
+@click.command("projector")
+def projector_command() -> None:
+    """Keep every read model current until SIGTERM or Ctrl-C.
+
+    Exits non-zero when a projector fails, after logging the event position it failed at.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stopping = _stop_on_signals()
+    with _database_url() as database_url:
+        env = _env(database_url)
+        log.info("projector running: %s", ", ".join(m.name for m in READ_MODELS))
+        try:
+            run_projections(READ_MODELS, env, stopping)
+        except ProjectionError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group("projections")
+def projections_group() -> None:
+    """Rebuild read models and show how far behind the event log they are."""
+
+
+def _models(names: tuple[str, ...]) -> list[type[ReadModel]]:
+    unknown = [name for name in names if name not in BY_NAME]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown projection {', '.join(unknown)}; known: {', '.join(BY_NAME)}",
+            param_hint="NAME",
+        )
+    return [BY_NAME[name] for name in names] if names else list(READ_MODELS)
+
+
+@projections_group.command("rebuild")
+@click.argument("names", metavar="[NAME]...", nargs=-1)
+def rebuild_command(names: tuple[str, ...]) -> None:
+    """Rebuild read models from position 0 while the current ones keep serving (all by default).
+
+    Each is built as a new version of its tables, then switched to atomically; the old version
+    is dropped. A running `trail projector` follows the switch.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    models = _models(names)
+    with _database_url() as database_url:
+        env = _env(database_url)
+        for model in models:
+            try:
+                done = rebuild(model, env, show_progress=True)
+            except ProjectionError as error:
+                raise click.ClickException(str(error)) from error
+            click.echo(
+                f"{done.name}: version {done.version} live, {done.events:,} events in "
+                f"{done.seconds:.1f} s ({done.rate:,.0f} events/s)"
+            )
+
+
+@projections_group.command("status")
+def status_command() -> None:
+    """Each projection's position in the event log and how many events it lags behind."""
+    with _database_url() as database_url:
+        statuses = projection_status(database_url)
+    if not statuses:
+        click.echo("no projections installed yet (run `trail projector`)")
+        return
+    width = max(len(name) for name in statuses)
+    click.echo(f"{'projection':<{width}}  {'position':>12}  {'lag':>10}")
+    for name, status in statuses.items():
+        click.echo(f"{name:<{width}}  {status.position:>12,}  {status.lag:>10,}")
+
+
+__all__ = ["projections_group", "projector_command"]
