@@ -3,10 +3,12 @@ this server (the `swagger-ui-py` package ships them), so the docs work with no i
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from pathlib import Path
+from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType
 from litestar.openapi.config import OpenAPIConfig
@@ -14,6 +16,8 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme, Tag
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
+
+from api.errors import PROBLEM_MEDIA_TYPE
 
 ASSETS_PATH = "/docs/assets"
 BEARER: list[SecurityRequirement] = [{"bearer": []}]
@@ -77,13 +81,58 @@ def docs_routes() -> list[ControllerRouterHandler]:
     return [docs_page, assets]
 
 
+_PROBLEM = {"$ref": "#/components/schemas/ProblemDocument"}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry return the first answer instead of acting twice. Scoped to "
+    "the caller; kept 24 h. The same key with a different request is 422; while the first "
+    "request still runs, 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM}}}
+
+
+def completed_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The generated document plus what applies to every operation but is not declared per
+    handler: problem bodies for 400 (Litestar would describe its own), and the
+    `Idempotency-Key` header with its 409 and 422 answers on every POST."""
+    schema = copy.deepcopy(schema)
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses["400"] = _problem("Malformed request")
+            if method == "post":
+                operation.setdefault("parameters", []).append(dict(_IDEMPOTENCY_KEY))
+                responses.setdefault("409", _problem("A request with this key is still running"))
+                responses.setdefault("422", _problem("This key was used for another request"))
+    return schema
+
+
+class OpenAPIJson(JsonRenderPlugin):
+    """/schema/openapi.json, completed once (see `completed_schema`) and then served as is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rendered: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._rendered is None:
+            self._rendered = self.render_json(request, completed_schema(openapi_schema))
+        return self._rendered
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Trail",
         version="1.0.0",
         description="An event-sourced issue tracker. Errors are RFC 9457 problem documents.",
         path="/schema",
-        render_plugins=[JsonRenderPlugin()],
+        render_plugins=[OpenAPIJson()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(
