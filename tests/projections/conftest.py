@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 
 from commands.application import Trail
@@ -67,3 +68,13 @@ def project_all(env: dict[str, str], batch_size: int | None = None) -> None:
     """Bring every read model up to the head of the log."""
     for model in READ_MODELS:
         catch_up(model, env, batch_size=batch_size)
+
+
+def snapshot(conn: psycopg.Connection[DictRow]) -> dict[str, list[str]]:
+    """Every row of every read model's public view, in a canonical order."""
+    tables: dict[str, list[str]] = {}
+    for model in READ_MODELS:
+        for table in model.tables:
+            rows = conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table)))
+            tables[table] = sorted(repr(sorted(row.items())) for row in rows)
+    return tables
