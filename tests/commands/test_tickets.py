@@ -397,3 +397,21 @@ def test_a_deactivated_user_can_no_longer_act_on_tickets(
     with pytest.raises(Unauthenticated):
         app.actor(dev.id)
     assert app.ticket(admin, ticket_id).reporter_id == dev.id
+
+
+def test_bug_a_reporter_may_read_old_versions_of_a_ticket_it_can_no_longer_see(
+    app: Trail, admin: Actor, project_id: uuid.UUID
+) -> None:
+    """Visibility is checked on the ticket *as of the requested version*, not as it is now:
+    an assignee removed from a ticket (and so denied it) still reads it with ?version=."""
+    ticket_id = ticket(app, admin, project_id, title="Internal")
+    former = developer(app, admin, "Former Assignee")
+    app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=(former.id,)))
+    app.change_user(admin, ChangeUser(user_id=former.id, role=Role.REPORTER))
+    app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=()))
+    app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, title="Internal, now secret"))
+    former = app.actor(former.id)
+    with pytest.raises(NotFound):
+        app.ticket(former, ticket_id)
+    with pytest.raises(NotFound):
+        app.ticket(former, ticket_id, version=2)
