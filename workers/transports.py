@@ -11,15 +11,10 @@ import os
 import smtplib
 import ssl
 import threading
-import time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
-
-# A pooled SMTP connection idle longer than this is checked with NOOP before reuse: servers
-# drop idle clients, and finding out mid-send would cost the email a retry.
-IDLE_CHECK_AFTER = 5.0
 
 
 class DeliveryError(Exception):
@@ -56,12 +51,6 @@ class SmtpConfig:
         self.password = unquote(parts.password) if parts.password else None
 
 
-class _Connection:
-    def __init__(self, client: smtplib.SMTP) -> None:
-        self.client = client
-        self.used_at = time.monotonic()
-
-
 class SmtpTransport:
     """One connection per worker thread, kept open between messages (a handshake per email
     would cap throughput well below what the server can take)."""
@@ -73,46 +62,42 @@ class SmtpTransport:
         self.context = context or ssl.create_default_context()
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[_Connection] = []
+        self._all: list[smtplib.SMTP] = []
 
     def send(self, message: EmailMessage) -> None:
-        connection = self._usable_connection()
+        client = self._usable_client()
         try:
-            connection.client.send_message(message)
+            client.send_message(message)
         except smtplib.SMTPResponseException as error:
-            self._discard(connection)
+            self._discard(client)
             raise _classified(error.smtp_code, error.smtp_error) from error
         except smtplib.SMTPRecipientsRefused as error:
             # Every email has exactly one recipient, so this is its refusal.
-            self._discard(connection)
+            self._discard(client)
             code, text = next(iter(error.recipients.values()))
             raise _classified(code, text) from error
         except (smtplib.SMTPException, OSError) as error:
-            self._discard(connection)
+            self._discard(client)
             raise TransientError(f"SMTP send failed: {error!r}") from error
-        connection.used_at = time.monotonic()
 
-    def _usable_connection(self) -> _Connection:
-        connection: _Connection | None = getattr(self._local, "connection", None)
-        if connection is not None and time.monotonic() - connection.used_at > IDLE_CHECK_AFTER:
+    def _usable_client(self) -> smtplib.SMTP:
+        client: smtplib.SMTP | None = getattr(self._local, "client", None)
+        # A kept connection may have been dropped by the server (idle timeout, restart). NOOP
+        # finds out before anything is sent, so a reconnect costs no retry and risks no double.
+        if client is not None and _noop_code(client) != 250:
+            self._discard(client)
+            client = None
+        if client is None:
             try:
-                code, _ = connection.client.noop()
-            except (smtplib.SMTPException, OSError):
-                code = 0
-            if code != 250:
-                self._discard(connection)
-                connection = None
-        if connection is None:
-            try:
-                connection = _Connection(self._connect())
+                client = self._connect()
             except smtplib.SMTPResponseException as error:
                 raise _classified(error.smtp_code, error.smtp_error) from error
             except (smtplib.SMTPException, OSError) as error:
                 raise TransientError(f"cannot reach the SMTP server: {error!r}") from error
-            self._local.connection = connection
+            self._local.client = client
             with self._lock:
-                self._all.append(connection)
-        return connection
+                self._all.append(client)
+        return client
 
     def _connect(self) -> smtplib.SMTP:
         config, context = self.config, self.context
@@ -135,18 +120,25 @@ class SmtpTransport:
             raise
         return client
 
-    def _discard(self, connection: _Connection) -> None:
-        self._local.connection = None
+    def _discard(self, client: smtplib.SMTP) -> None:
+        self._local.client = None
         with self._lock:
-            if connection in self._all:
-                self._all.remove(connection)
-        _quietly_quit(connection.client)
+            if client in self._all:
+                self._all.remove(client)
+        _quietly_quit(client)
 
     def close(self) -> None:
         with self._lock:
-            connections, self._all = self._all, []
-        for connection in connections:
-            _quietly_quit(connection.client)
+            clients, self._all = self._all, []
+        for client in clients:
+            _quietly_quit(client)
+
+
+def _noop_code(client: smtplib.SMTP) -> int:
+    try:
+        return client.noop()[0]
+    except (smtplib.SMTPException, OSError):
+        return 0
 
 
 def _quietly_quit(client: smtplib.SMTP) -> None:

@@ -93,7 +93,7 @@ def notifier(
 
 @pytest.fixture(scope="module")
 def worker(
-    notifier: None, scratch_database_url: str, redis_url: str, settings: Settings,
+    app: Trail, scratch_database_url: str, redis_url: str, settings: Settings,
     delivery: Delivery,
 ) -> Iterator[None]:
     running = start_worker(redis_url, settings, scratch_database_url, delivery)

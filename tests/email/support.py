@@ -56,6 +56,8 @@ class Mailbox:
         self.lock = threading.Lock()
         # While set, every RCPT is answered 451 (greylisting, a full queue…).
         self.refusing = threading.Event()
+        # RCPT answers for particular addresses, e.g. a 550 "no such mailbox".
+        self.answers: dict[str, str] = {}
         # RCPT for these addresses hangs until released: a send caught in the middle.
         self.stalled: set[str] = set()
         self.stall_reached = threading.Event()
@@ -67,6 +69,8 @@ class Mailbox:
     ) -> str:
         if self.refusing.is_set():
             return "451 4.3.0 Try again later"
+        if address in self.answers:
+            return self.answers[address]
         if address in self.stalled:
             self.stall_reached.set()
             while not self.release.is_set():

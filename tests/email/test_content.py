@@ -15,7 +15,7 @@ from projections.outbox import enqueue_password_reset
 from tests.email.conftest import BASE_URL
 from tests.email.support import Mailbox, People, for_ticket
 
-pytestmark = pytest.mark.usefixtures("worker")
+pytestmark = pytest.mark.usefixtures("notifier", "worker")
 
 
 def test_a_patch_of_title_and_status_is_one_email_per_assignee(

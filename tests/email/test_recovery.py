@@ -1,0 +1,144 @@
+"""Crashes: a worker process killed in the middle of a send, and Redis losing its messages.
+The email still arrives, exactly once. Workers here are real `trail worker` processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from commands.messages import EditTicket
+from runtime.settings import Settings
+from tests.email.support import Mailbox, People, for_ticket
+from tests.services import REPO_ROOT
+from workers.config import Delivery
+
+pytestmark = pytest.mark.usefixtures("notifier")
+
+DB = psycopg.Connection[tuple[object, ...]]
+WorkerProcess = Callable[[], subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def spawn_worker(
+    scratch_database_url: str, redis_url: str, settings: Settings, delivery: Delivery,
+    tmp_path: Path,
+) -> Iterator[WorkerProcess]:
+    """Starts `trail worker` processes (one thread each); kills any still running at the end."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_database_url,
+        "REDIS_URL": redis_url,
+        "SMTP_URL": str(settings.smtp_url),
+        "TRAIL_MAIL_FROM": settings.mail_from,
+        "TRAIL_BASE_URL": str(settings.base_url),
+        "TRAIL_DATA_DIR": str(tmp_path),
+        "TRAIL_EMAIL_NAMESPACE": delivery.namespace,
+        "TRAIL_EMAIL_REQUEUE_AFTER": str(delivery.requeue_after),
+        "TRAIL_EMAIL_MIN_BACKOFF": str(delivery.min_backoff),
+        "TRAIL_EMAIL_MAX_BACKOFF": str(delivery.max_backoff),
+    }
+    started: list[subprocess.Popen[bytes]] = []
+
+    def spawn() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from runtime.cli_email import worker_command as c; c()",
+             "--threads", "1"],
+            env=env, cwd=REPO_ROOT,
+        )
+        started.append(process)
+        return process
+
+    yield spawn
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _status(db: DB, ticket_id: object) -> list[tuple[object, ...]]:
+    return db.execute(
+        "SELECT status, attempts FROM outbox WHERE ticket_id = %s ORDER BY seq", (ticket_id,)
+    ).fetchall()
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_send_and_restarted_delivers_once(
+    people: People, mailbox: Mailbox, spawn_worker: WorkerProcess, db: DB, delivery: Delivery
+) -> None:
+    kai = people.user("Kai Killed")
+    address = people.email_of(kai)
+    mailbox.stalled.add(address)
+    first = spawn_worker()
+    project = people.project("KIL")
+    ticket = people.ticket(project, "Crash in the middle", kai)
+
+    # The worker is inside the SMTP conversation, holding the row: kill it there.
+    assert mailbox.stall_reached.wait(30), "the worker never reached the server"
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    mailbox.release.set()
+    assert _status(db, ticket) == [("queued", 0)]
+
+    spawn_worker()
+    [accepted] = mailbox.wait_for(for_ticket(ticket), 1, timeout=30)
+    assert accepted.rcpt == address
+    _wait(lambda: _status(db, ticket) == [("sent", 1)])
+    # The message the dead worker held may still come back from Redis: it must not resend.
+    time.sleep(delivery.requeue_after + 1)
+    assert len(mailbox.matching(for_ticket(ticket))) == 1
+
+
+def test_messages_lost_by_redis_are_enqueued_again(
+    people: People, mailbox: Mailbox, spawn_worker: WorkerProcess, db: DB, redis_url: str,
+    delivery: Delivery,
+) -> None:
+    lou = people.user("Lou Lost")
+    project = people.project("LST")
+    ticket = people.ticket(project, "Flushed away", lou)
+    # No worker yet: the relay queues the message in Redis, where it waits.
+    _wait(lambda: _status(db, ticket) == [("queued", 0)])
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        lost = [key for key in client.scan_iter(match=f"{delivery.namespace}*")]
+        assert lost, "the message should have been waiting in Redis"
+        client.delete(*lost)
+    finally:
+        client.close()
+
+    spawn_worker()
+    [accepted] = mailbox.wait_for(for_ticket(ticket), 1, timeout=30)
+    assert accepted.rcpt == people.email_of(lou)
+    _wait(lambda: _status(db, ticket) == [("sent", 1)])
+
+
+def test_a_change_made_while_no_worker_runs_is_sent_when_one_starts(
+    people: People, mailbox: Mailbox, spawn_worker: WorkerProcess, db: DB
+) -> None:
+    mo = people.user("Mo Later")
+    project = people.project("LAT")
+    ticket = people.ticket(project, "Before the worker", mo)
+    people.app.edit_ticket(people.admin, EditTicket(ticket_id=ticket, title="Still before"))
+    _wait(lambda: [s for s, _ in _status(db, ticket)] == ["queued", "queued"])
+
+    spawn_worker()
+    assert len(mailbox.wait_for(for_ticket(ticket), 2, timeout=30)) == 2
+    _wait(lambda: [s for s, _ in _status(db, ticket)] == ["sent", "sent"])
