@@ -71,6 +71,10 @@ SYSTEM_ACTOR = UUID(int=0)
 FIRST_ADMIN = claim_id("system", "first-admin")
 
 
+class _Contended(Exception):
+    """A decision went stale before it was saved; decide again as after a version conflict."""
+
+
 class Trail(Application[UUID]):
     name = "trail"
     env: ClassVar[dict[str, str]] = {
@@ -138,7 +142,7 @@ class Trail(Application[UUID]):
         for n in range(MAX_ATTEMPTS):
             try:
                 return attempt()
-            except IntegrityError:
+            except (IntegrityError, _Contended):
                 time.sleep(random.uniform(0, 0.002 * (n + 1)))
         raise Conflict("the ticket kept changing under this command; try again")
 
@@ -268,11 +272,17 @@ class Trail(Application[UUID]):
             stamp, project_id=project_id, name=command.name, key=key,
             description=command.description,
         )
-        claims = (
-            self._claim(stamp, "project-name", project.name.lower(), project_id, field="name"),
-            self._claim(stamp, "project-key", project.key, project_id, field="key"),
+        name_claim = self._claim(
+            stamp, "project-name", project.name.lower(), project_id, field="name"
         )
-        return self._save(project, *claims)
+        try:
+            key_claim = self._claim(stamp, "project-key", project.key, project_id, field="key")
+        except NameTaken:
+            if command.key is not None:
+                raise
+            # Someone took the derived key since it was picked: pick again, as after a conflict.
+            raise _Contended from None
+        return self._save(project, name_claim, key_claim)
 
     def _free_key(self, name: str) -> str:
         """A derived key that is not taken yet: ABC, then ABC2, ABC3…"""
@@ -352,14 +362,25 @@ class Trail(Application[UUID]):
         return []
 
     def ticket(self, actor: Actor, ticket_id: UUID, version: int | None = None) -> Ticket:
-        try:
-            ticket: Aggregate = self.repository.get(ticket_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound("no such ticket") from None
-        if not isinstance(ticket, Ticket) or (version is not None and ticket.version != version):
-            raise NotFound("no such ticket")
-        require_visible(actor, ticket)
-        return ticket
+        """The ticket now, or exactly as it was at `version`. Who may see it is decided by the
+        ticket as it is now, whichever version is asked for."""
+        current = self._load(Ticket, ticket_id, "ticket")
+        require_visible(actor, current)
+        if version is None or version == current.version:
+            return current
+        if not 1 <= version < current.version:
+            raise NotFound("no such version of the ticket")
+        past: Aggregate = self.repository.get(ticket_id, version=version)
+        assert isinstance(past, Ticket)
+        return past
+
+    def ticket_as_of(self, actor: Actor, ticket_id: UUID, moment: datetime) -> Ticket:
+        """The ticket exactly as it was at `moment`; visibility is decided by the ticket now."""
+        require_visible(actor, self._load(Ticket, ticket_id, "ticket"))
+        past = self.audit.ticket_as_of(ticket_id, moment)
+        if past is None:
+            raise NotFound("the ticket did not exist at that time")
+        return past
 
     def _ticket_change(
         self,
