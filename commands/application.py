@@ -374,14 +374,6 @@ class Trail(Application[UUID]):
         assert isinstance(past, Ticket)
         return past
 
-    def ticket_as_of(self, actor: Actor, ticket_id: UUID, moment: datetime) -> Ticket:
-        """The ticket exactly as it was at `moment`; visibility is decided by the ticket now."""
-        require_visible(actor, self._load(Ticket, ticket_id, "ticket"))
-        past = self.audit.ticket_as_of(ticket_id, moment)
-        if past is None:
-            raise NotFound("the ticket did not exist at that time")
-        return past
-
     def _ticket_change(
         self,
         actor: Actor,
