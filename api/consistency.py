@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import cast
 
 from api.context import Context
-from api.errors import Problem
+from api.errors import Problem, invalid
+from api.headers import MIN_POSITION_HEADER
 from projections.positions import Source, wait_for_position
 
 
@@ -17,11 +18,20 @@ def position_source(context: Context) -> Source:
 
 
 def wait_for_reads(context: Context, names: Sequence[str], position: int | None) -> None:
-    """Return once the read models `names` have processed `position`; 503 after the bound."""
+    """Return once the read models `names` have processed `position`; 503 after the bound.
+
+    A position beyond the last recorded event was never answered to any write, and waiting
+    could not help: it is the client's error (422), not the server's.
+    """
     if position is None:
         return
     timeout = context.services.settings.min_position_timeout
-    if not wait_for_position(position_source(context), names, position, timeout):
+    source = position_source(context)
+    if wait_for_position(source, names, position, timeout=0):
+        return
+    if position > context.trail.current_position():
+        raise invalid(MIN_POSITION_HEADER, "is beyond the last recorded position")
+    if not wait_for_position(source, names, position, timeout):
         raise Problem(
             503,
             f"the read models have not reached position {position} within {timeout:g} s",

@@ -99,13 +99,18 @@ def _problem(description: str) -> dict[str, Any]:
 
 def completed_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The generated document plus what applies to every operation but is not declared per
-    handler: problem bodies for 400 (Litestar would describe its own), and the
-    `Idempotency-Key` header with its 409 and 422 answers on every POST."""
+    handler: problem bodies for 400 (Litestar would describe its own), no body for 204, a
+    schema for every response header, and the `Idempotency-Key` header with its 409 and 422
+    answers on every POST."""
     schema = copy.deepcopy(schema)
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             responses["400"] = _problem("Malformed request")
+            responses.get("204", {}).pop("content", None)
+            for response in responses.values():
+                for header in response.get("headers", {}).values():
+                    header.setdefault("schema", {"type": "string"})
             if method == "post":
                 operation.setdefault("parameters", []).append(dict(_IDEMPOTENCY_KEY))
                 responses.setdefault("409", _problem("A request with this key is still running"))

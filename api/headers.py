@@ -10,14 +10,17 @@ from litestar.params import Parameter
 
 from api.errors import Problem
 
+MIN_POSITION_HEADER = "Trail-Min-Position"
+
 MinPosition = Annotated[
     int | None,
     Parameter(
-        header="Trail-Min-Position",
+        header=MIN_POSITION_HEADER,
         required=False,
         ge=0,
         description="Wait (at most 5 s, then 503) until the read models have processed this "
-        "position: pass the `Trail-Position` of a write to read it back.",
+        "position: pass the `Trail-Position` of a write to read it back. A position beyond "
+        "the last recorded event is 422.",
     ),
 ]
 

@@ -66,6 +66,12 @@ class CommentView(msgspec.Struct, frozen=True):
     edited_at: datetime | None
 
 
+class Accepted(msgspec.Struct, frozen=True):
+    """A 202: the work is queued, not done."""
+
+    detail: str
+
+
 def _updated_at(version: int, modified_on: datetime) -> datetime | None:
     # The contract's rule for tickets, applied to users and projects alike: null until the
     # first change after creation.

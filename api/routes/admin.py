@@ -10,6 +10,7 @@ from litestar import Response, get, post
 from api.context import Context
 from api.errors import problem_responses
 from api.paging import Cursor, Limit
+from api.views import Accepted
 from commands.errors import NotFound
 from commands.permissions import Actor, require_admin
 from projections import outbox
@@ -48,12 +49,12 @@ def list_emails(
     description="It is tried again now with a fresh set of attempts. A sent email stays sent.",
     responses=problem_responses(401, 403, 404),
 )
-def retry_email(email_id: UUID, context: Context, actor: Actor) -> Response[bytes]:
+def retry_email(email_id: UUID, context: Context, actor: Actor) -> Response[Accepted]:
     require_admin(actor)
     with context.services.pool.connection() as conn:
         if not outbox.retry_email(conn, email_id):
             raise NotFound("no such email")
-    return Response(b"", status_code=202)
+    return Response(Accepted("the email is queued to be sent again"), status_code=202)
 
 
 ROUTES = [list_emails, retry_email]

@@ -12,7 +12,7 @@ from litestar.background_tasks import BackgroundTask
 from api.context import Context
 from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION, position_header
-from api.views import UserView, user_view
+from api.views import Accepted, UserView, user_view
 from commands.errors import AccountPending, Unauthenticated
 from commands.messages import RegisterUser
 
@@ -120,11 +120,11 @@ def token(
     response_headers=[TRAIL_POSITION],
     responses=problem_responses(400, 413, 415, 422),
 )
-def request_password_reset(data: ResetRequest, context: Context) -> Response[bytes]:
+def request_password_reset(data: ResetRequest, context: Context) -> Response[Accepted]:
     # The work happens after the answer is sent, so a known and an unknown email take the
     # same time to answer.
     return Response(
-        b"",
+        Accepted("if the email belongs to an account, a reset link is on its way"),
         status_code=202,
         headers=position_header(context.trail.current_position()),
         background=BackgroundTask(_send_reset, context, data.email),
