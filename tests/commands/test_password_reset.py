@@ -3,7 +3,9 @@ Expiry is tested with the application's injectable clock."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -125,3 +127,22 @@ def test_tokens_are_stored_hashed_and_never_recorded_as_events(app: Trail) -> No
     assert found[token] == 0 and found[address] >= 1
     app.finish_password_reset(token, NEW_PASSWORD)
     assert app.current_position() == registered > before
+
+
+def test_a_token_redeemed_by_four_threads_at_once_works_once(app: Trail) -> None:
+    address, token = someone(app)
+    barrier = threading.Barrier(4)
+
+    def redeem(n: int) -> str | None:
+        barrier.wait()
+        try:
+            app.finish_password_reset(token, f"racing password {n}")
+        except InvalidResetToken:
+            return None
+        return f"racing password {n}"
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(redeem, range(4)))
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1, results
+    assert app.authenticate(address, winners[0]).email == address
