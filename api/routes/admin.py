@@ -7,8 +7,10 @@ from uuid import UUID
 
 from litestar import Response, get, post
 
+from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import problem_responses
+from api.headers import MinPosition
 from api.paging import Cursor, Limit
 from api.views import Accepted
 from commands.errors import NotFound
@@ -17,6 +19,7 @@ from projections import outbox
 from projections.outbox import EmailPage
 
 TAGS = ["admin"]
+READS = (outbox.Outbox.name,)
 
 
 @get(
@@ -25,7 +28,7 @@ TAGS = ["admin"]
     sync_to_thread=True,
     summary="Outgoing emails and their delivery state (admin)",
     description="Newest first. `pending` covers emails waiting for their first or next try.",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 422, 503),
 )
 def list_emails(
     context: Context,
@@ -34,8 +37,10 @@ def list_emails(
     ticket_id: UUID | None = None,
     limit: Limit = 25,
     cursor: Cursor = None,
+    min_position: MinPosition = None,
 ) -> EmailPage:
     require_admin(actor)
+    wait_for_reads(context, READS, min_position)
     with context.services.pool.connection() as conn:
         return outbox.list_emails(conn, status, ticket_id, limit, cursor)
 
