@@ -125,7 +125,7 @@ _MAPPED: dict[type[Exception], tuple[int, str]] = {
     command_errors.InvalidResetToken: (400, "invalid-reset-token"),
 }
 
-def to_problem(error: Exception) -> Problem:
+def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) -> Problem:
     """The problem document for any exception; unexpected ones become an opaque 500."""
     if isinstance(error, Problem):
         return error
@@ -140,22 +140,35 @@ def to_problem(error: Exception) -> Problem:
             return Problem(status, str(error) or HTTPStatus(status).phrase, kind=kind,
                            headers=headers)
     if isinstance(error, ValidationException):
-        return _validation_problem(error)
+        return _validation_problem(error, request)
     if isinstance(error, HTTPException):
         return _http_problem(error)
     log.error("unexpected error answered with 500", exc_info=error)
     return Problem(500, "the server failed to handle this request", kind="internal-error")
 
 
-def _validation_problem(error: ValidationException) -> Problem:
-    """Litestar's own parameter checks (query, path, header): 422 naming each one."""
+def _validation_problem(
+    error: ValidationException, request: Request[Any, Any, Any] | None
+) -> Problem:
+    """Litestar's own parameter checks (query, path, header): 422 naming each one as the
+    client sent it (`type`, not the handler's `ticket_type`)."""
     extra = error.extra if isinstance(error.extra, list) else []
     issues = [
-        FieldIssue(str(item.get("key") or "request"), str(item.get("message") or "is invalid"))
+        FieldIssue(_public_name(str(item.get("key") or "request"), request),
+                   str(item.get("message") or "is invalid"))
         for item in extra
         if isinstance(item, dict)
     ]
     return InvalidInput(issues or [FieldIssue("request", str(error.detail))])
+
+
+def _public_name(key: str, request: Request[Any, Any, Any] | None) -> str:
+    if request is None:
+        return key
+    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    kwarg = getattr(parameter, "kwarg_definition", None)
+    alias = getattr(kwarg, "query", None) or getattr(kwarg, "header", None)
+    return str(alias) if alias else key
 
 
 def _http_problem(error: HTTPException) -> Problem:
@@ -173,8 +186,8 @@ def _http_problem(error: HTTPException) -> Problem:
     return Problem(status, detail, headers=headers)
 
 
-def handle_exception(_: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
-    return problem_response(to_problem(error))
+def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    return problem_response(to_problem(error, request))
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle_exception}
