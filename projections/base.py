@@ -188,7 +188,8 @@ def open_view(
         **env,
         "POSTGRES_SCHEMA": schema_name(model.name, version),
         "POSTGRES_POOL_SIZE": "1",
-        "POSTGRES_MAX_OVERFLOW": "2",
+        # A view never needs a second connection: every batch is one transaction on one.
+        "POSTGRES_MAX_OVERFLOW": "0",
         # A rebuild batch may spend a while in Python between statements.
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
     }

@@ -15,8 +15,15 @@ from psycopg.rows import DictRow
 
 # The write side's codec; the read side must decode exactly what it wrote.
 from commands.mapper import JsonEventMapper
+from domain.claim import Claim
+from domain.project import Project
+from domain.ticket import Ticket
+from domain.user import User
 from projections.base import EVENTS_TABLE, HOME_SCHEMA, Batch, Recorded
 
+# Defining an aggregate registers its events' topics: with all of them imported here, a process
+# that imports nothing else still decodes every stored event, projected or not.
+AGGREGATES = (Claim, Project, Ticket, User)
 _MAPPER = JsonEventMapper()
 _TABLE = sql.Identifier(HOME_SCHEMA, EVENTS_TABLE)
 _HEAD = sql.SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}").format(_TABLE)
