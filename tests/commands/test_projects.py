@@ -149,13 +149,13 @@ def test_a_ticket_for_an_unknown_project_names_the_field(app: Trail, admin: Acto
     assert [e.field for e in refused.value.errors] == ["project_id"]
 
 
-def test_bug_concurrent_projects_with_one_derived_key_must_not_be_refused(
+def test_concurrent_projects_with_one_derived_key_all_get_distinct_keys(
     app: Trail, admin: Actor
 ) -> None:
     """No key was sent, so none can be "taken": each creation must get a free derived key.
-    `_free_key` reads the key claims, then `_claim` reads them again; a concurrent creator that
-    commits in between makes `_claim` raise NameTaken("key is already taken") instead of
-    retrying with the next key (QZN2, QZN3…)."""
+    Regression: a creator committing between `_free_key` and `_claim` used to make the other
+    fail with NameTaken("key is already taken") instead of retrying with QZN2, QZN3… (fixed in
+    5e9057a)."""
     def go(name: str, barrier: threading.Barrier) -> uuid.UUID | Exception:
         barrier.wait()
         try:

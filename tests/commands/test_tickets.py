@@ -399,11 +399,11 @@ def test_a_deactivated_user_can_no_longer_act_on_tickets(
     assert app.ticket(admin, ticket_id).reporter_id == dev.id
 
 
-def test_bug_a_reporter_may_read_old_versions_of_a_ticket_it_can_no_longer_see(
+def test_who_sees_an_old_version_is_decided_by_the_ticket_now(
     app: Trail, admin: Actor, project_id: uuid.UUID
 ) -> None:
-    """Visibility is checked on the ticket *as of the requested version*, not as it is now:
-    an assignee removed from a ticket (and so denied it) still reads it with ?version=."""
+    """Regression: visibility used to be checked on the ticket as of the requested version, so
+    an assignee removed from a ticket still read it with ?version= (fixed in 5e9057a)."""
     ticket_id = ticket(app, admin, project_id, title="Internal")
     former = developer(app, admin, "Former Assignee")
     app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=(former.id,)))
@@ -413,5 +413,13 @@ def test_bug_a_reporter_may_read_old_versions_of_a_ticket_it_can_no_longer_see(
     former = app.actor(former.id)
     with pytest.raises(NotFound):
         app.ticket(former, ticket_id)
-    with pytest.raises(NotFound):
-        app.ticket(former, ticket_id, version=2)
+    for version in (1, 2, 3):
+        with pytest.raises(NotFound):
+            app.ticket(former, ticket_id, version=version)
+    # And the other way round: a reporter assigned now reads versions from before that.
+    later = developer(app, admin, "Later Assignee")
+    app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=(later.id,)))
+    app.change_user(admin, ChangeUser(user_id=later.id, role=Role.REPORTER))
+    later = app.actor(later.id)
+    assert app.ticket(later, ticket_id, version=1).title == "Internal"
+    assert app.ticket(later, ticket_id).title == "Internal, now secret"
