@@ -56,7 +56,7 @@ class Mailer:
     def _deliver(self, conn: psycopg.Connection[tuple[object, ...]], row: delivery.Claimed) -> None:
         attempts = row.attempts + 1
         try:
-            message = self.renderer.render(row.id, row.subject, row.payload())
+            message = self.renderer.render(row.id, row.subject, row.payload(), row.position)
             self.transport.send(message)
         except (PermanentError, jinja2.TemplateError, msgspec.ValidationError) as error:
             # Waiting would not change the answer (5xx, or a template that cannot render).

@@ -18,10 +18,13 @@ from projections.outbox import EmailPayload, payload_decoder
 class Claimed:
     """A queued row a worker holds the lock on, with what it needs to send it."""
 
-    def __init__(self, email_id: UUID, subject: str, payload: str, attempts: int) -> None:
+    def __init__(
+        self, email_id: UUID, subject: str, payload: str, attempts: int, position: int | None
+    ) -> None:
         self.id = email_id
         self.subject = subject
         self.attempts = attempts
+        self.position = position
         self._payload = payload
 
     def payload(self) -> EmailPayload:
@@ -54,14 +57,16 @@ def claim(conn: psycopg.Connection[Any], email_id: UUID, lock_timeout_ms: int) -
     may get the message before the relay commits); raises LockNotAvailable after
     `lock_timeout_ms`, when another worker is busy sending the same row."""
     conn.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+    # Locked by id alone, status checked after: a status condition in the WHERE would be judged
+    # on the snapshot from before the relay's commit, and skip the row instead of waiting.
     row = conn.execute(
-        "SELECT subject, payload::text, attempts FROM outbox "
-        "WHERE id = %s AND status = 'queued' FOR UPDATE",
+        "SELECT status, subject, payload::text, attempts, position FROM outbox "
+        "WHERE id = %s FOR UPDATE",
         (email_id,),
     ).fetchone()
-    if row is None:
+    if row is None or row[0] != "queued":
         return None
-    return Claimed(email_id, row[0], row[1], row[2])
+    return Claimed(email_id, row[1], row[2], row[3], row[4])
 
 
 def mark_sent(conn: psycopg.Connection[Any], email_id: UUID, attempts: int) -> None:

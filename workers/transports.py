@@ -11,7 +11,7 @@ import os
 import smtplib
 import ssl
 import threading
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -30,7 +30,7 @@ class PermanentError(DeliveryError):
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Message) -> None: ...
 
     def close(self) -> None: ...
 
@@ -64,7 +64,7 @@ class SmtpTransport:
         self._lock = threading.Lock()
         self._all: list[smtplib.SMTP] = []
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         client = self._usable_client()
         try:
             client.send_message(message)
@@ -166,7 +166,7 @@ class FileTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         name = message["X-Trail-Outbox-Id"] or message["Message-ID"].strip("<>")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

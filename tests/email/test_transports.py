@@ -7,13 +7,16 @@ import ssl
 import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from projections.outbox import FieldChange, Person, TicketEmail
 from tests.email.support import Mailbox, SmtpServer
+from workers.render import Renderer
 from workers.transports import (
     FileTransport,
     PermanentError,
@@ -159,3 +162,31 @@ def test_without_smtp_url_emails_are_eml_files_written_once_per_email(tmp_path: 
     [written] = (tmp_path / "mail").iterdir()
     assert written.name == f"{message['X-Trail-Outbox-Id']}.eml"
     assert b"Subject: [T-1] Hello" in written.read_bytes()
+
+
+def test_non_ascii_names_subjects_and_addresses_arrive_intact() -> None:
+    server = SmtpServer(Mailbox())
+    server.start()
+    transport = SmtpTransport(server.url, timeout=5)
+    renderer = Renderer(mail_from="Tráil <trail@example.com>", base_url="http://trail.test")
+    try:
+        for address in ("dave@example.com", "dävé@exämple.com"):
+            dave = Person(id=uuid.uuid4(), name="Dävé Ünïcode", email=address)
+            payload = TicketEmail(
+                ticket_id=uuid.uuid4(), ticket_key="UNI-1", title="Fix ✓", created=False,
+                actor_name="Mäx", at=datetime.now(UTC),
+                changes=[FieldChange("title", "Fix", "Fix ✓")], assignees=[dave],
+                recipient=dave, removed=False,
+            )
+            transport.send(renderer.render(uuid.uuid4(), "[UNI-1] Fix ✓", payload, 1))
+    finally:
+        transport.close()
+        server.stop()
+    for accepted, address in zip(
+        server.mailbox.accepted, ("dave@example.com", "dävé@exämple.com"), strict=True
+    ):
+        assert accepted.rcpt == address
+        assert str(accepted.message["To"]) == f"Dävé Ünïcode <{address}>"
+        assert str(accepted.message["From"]) == "Tráil <trail@example.com>"
+        assert str(accepted.message["Subject"]) == "[UNI-1] Fix ✓"
+        assert "Title: Fix → Fix ✓" in accepted.part("plain")
