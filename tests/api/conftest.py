@@ -100,7 +100,7 @@ def api_env(scratch_database_url: str, redis_url: str, tmp_path_factory: pytest.
     return {
         "DATABASE_URL": scratch_database_url,
         "REDIS_URL": redis_url,
-        "TRAIL_SECRET_KEY": secrets.token_urlsafe(32),
+        "TRAIL_SECRET_KEY": secrets.token_urlsafe(48),
         "TRAIL_DATA_DIR": str(tmp_path_factory.mktemp("trail-data")),
         "TRAIL_REGISTRATION": "open",
     }

@@ -1,0 +1,131 @@
+"""Access tokens: forged, tampered, expired or otherwise wrong tokens are 401; the account's
+current status and role apply at once."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+
+from tests.api.conftest import PASSWORD, Accounts, Client
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _claims(user_id: str, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"sub": user_id, "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex, **overrides}
+
+
+def _assert_401(client: Client, token: str) -> None:
+    response = client.get("/me", token)
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_alg_none_is_rejected(client: Client, accounts: Accounts) -> None:
+    token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(accounts.admin.id))}."
+    _assert_401(client, token)
+
+
+def test_a_token_signed_with_another_key_is_rejected(client: Client, accounts: Accounts) -> None:
+    token = jwt.encode(_claims(accounts.admin.id), "not the server's key " * 3, algorithm="HS256")
+    _assert_401(client, token)
+
+
+def test_an_expired_token_is_rejected(client: Client, accounts: Accounts,
+                                      api_env: dict[str, str]) -> None:
+    key = api_env["TRAIL_SECRET_KEY"]
+    expired = _claims(accounts.admin.id, iat=int(time.time()) - 3600,
+                      exp=int(time.time()) - 1800)
+    _assert_401(client, jwt.encode(expired, key, algorithm="HS256"))
+
+
+def test_a_correctly_signed_token_is_accepted(client: Client, accounts: Accounts,
+                                              api_env: dict[str, str]) -> None:
+    token = jwt.encode(_claims(accounts.admin.id), api_env["TRAIL_SECRET_KEY"],
+                       algorithm="HS256")
+    assert client.get("/me", token).status_code == 200
+
+
+def test_a_tampered_payload_is_rejected(client: Client, accounts: Accounts) -> None:
+    header, _, signature = accounts.reporter.token.split(".")
+    forged = f"{header}.{_b64(_claims(accounts.admin.id))}.{signature}"
+    _assert_401(client, forged)
+
+
+def test_a_tampered_signature_is_rejected(client: Client, accounts: Accounts) -> None:
+    token = accounts.admin.token
+    flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    _assert_401(client, flipped)
+
+
+@pytest.mark.parametrize("missing", ["sub", "iat", "exp", "jti"])
+def test_a_token_without_a_required_claim_is_rejected(client: Client, accounts: Accounts,
+                                                      api_env: dict[str, str],
+                                                      missing: str) -> None:
+    claims = _claims(accounts.admin.id)
+    del claims[missing]
+    _assert_401(client, jwt.encode(claims, api_env["TRAIL_SECRET_KEY"], algorithm="HS256"))
+
+
+@pytest.mark.parametrize("subject", ["not-a-uuid", str(uuid.uuid4())])
+def test_a_token_for_no_user_is_rejected(client: Client, api_env: dict[str, str],
+                                         subject: str) -> None:
+    token = jwt.encode(_claims(subject), api_env["TRAIL_SECRET_KEY"], algorithm="HS256")
+    _assert_401(client, token)
+
+
+@pytest.mark.parametrize("authorization", ["", "Bearer", "Basic YWRhOnB3",
+                                           "Token abc", "Bearer a.b.c"])
+def test_malformed_authorization_headers_are_401(client: Client, authorization: str) -> None:
+    response = client.http.get("/me", headers={"Authorization": authorization})
+    assert response.status_code == 401
+
+
+def test_other_algorithms_are_rejected(client: Client, accounts: Accounts,
+                                       api_env: dict[str, str]) -> None:
+    token = jwt.encode(_claims(accounts.admin.id), api_env["TRAIL_SECRET_KEY"],
+                       algorithm="HS512")
+    _assert_401(client, token)
+
+
+def test_token_claims(client: Client, accounts: Accounts, api_env: dict[str, str]) -> None:
+    claims = jwt.decode(accounts.reporter.token, api_env["TRAIL_SECRET_KEY"],
+                        algorithms=["HS256"])
+    assert claims["sub"] == accounts.reporter.id
+    assert claims["exp"] - claims["iat"] == 1800
+    assert claims["jti"]
+
+
+def test_deactivation_stops_earlier_tokens_at_once(client: Client, accounts: Accounts) -> None:
+    user = client.register("Short Timer", "short.timer@example.com")
+    token = client.login("short.timer@example.com")
+    assert client.get("/me", token).status_code == 200
+    response = client.patch(f"/users/{user['id']}", accounts.admin.token,
+                            json={"status": "deactivated"})
+    assert response.status_code == 200
+    _assert_401(client, token)
+    login = client.post("/auth/token", json={"email": "short.timer@example.com",
+                                             "password": PASSWORD})
+    assert login.status_code == 401
+    client.patch(f"/users/{user['id']}", accounts.admin.token, json={"status": "active"})
+    assert client.get("/me", token).status_code == 200
+
+
+def test_a_role_change_applies_to_the_next_request(client: Client, accounts: Accounts) -> None:
+    user = client.register("Promoted Person", "promoted@example.com")
+    token = client.login("promoted@example.com")
+    assert client.get("/users", token).status_code == 403
+    client.patch(f"/users/{user['id']}", accounts.admin.token, json={"role": "admin"})
+    assert client.get("/users", token).status_code == 200
+    client.patch(f"/users/{user['id']}", accounts.admin.token, json={"role": "reporter"})
+    assert client.get("/users", token).status_code == 403
