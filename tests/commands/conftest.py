@@ -16,9 +16,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
+from commands import credentials
 from commands.application import Trail
 from commands.messages import ChangeUser, CreateProject, CreateTicket, RegisterUser
 from commands.permissions import Actor
@@ -27,6 +29,20 @@ from runtime.embedded import postgres_env
 from tests.services import create_scratch_database
 
 PASSWORD = "correct horse 42"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2 at its cheapest for these tests (the default costs ~0.1 s of CPU and 64 MiB per
+    hash, and the suite hashes a few hundred times). Same algorithm and code path; production
+    parameters are untouched. Module-scoped and autouse, so it is in place before the module's
+    Trail is built and undone after it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            credentials, "PasswordHasher",
+            lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+        )
+        yield
 
 
 def email(label: str = "user") -> str:
@@ -86,10 +102,15 @@ class CountingTrail(Trail):
             raise
 
 
+def small_pool(env: dict[str, str], grows_to: int) -> dict[str, str]:
+    """Open two connections and grow on demand: the server's connections are shared."""
+    return {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": str(grows_to - 2)}
+
+
 @pytest.fixture(scope="module")
 def racing(trail_env: dict[str, str]) -> Iterator[CountingTrail]:
     """A second Trail on the module's database (as a second API process would be)."""
-    trail = CountingTrail(trail_env)
+    trail = CountingTrail(small_pool(trail_env, grows_to=20))
     yield trail
     trail.close()
 
@@ -126,7 +147,7 @@ def new_trail(database_url: str, request: pytest.FixtureRequest
     def make(**kwargs: Any) -> Trail:
         name = f"t_cmd_{test}_{uuid.uuid4().hex[:8]}"
         url = create_scratch_database(database_url, name)
-        trail = Trail(postgres_env(url), **kwargs)
+        trail = Trail(small_pool(postgres_env(url), grows_to=8), **kwargs)
         made.append((trail, name))
         return trail
 
