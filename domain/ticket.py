@@ -324,9 +324,9 @@ class Ticket(Aggregate):
 
         if new_title is not None and new_title != self.title:
             self._record(stamp, self.TitleChanged, old_title=self.title, title=new_title)
-        if (clear_description or new_description is not None) and (
-            new_description != self.description
-        ):
+        # A blank description that was sent clears it, as `null` does.
+        description_sent = clear_description or description is not None
+        if description_sent and new_description != self.description:
             self._record(
                 stamp,
                 self.DescriptionChanged,
