@@ -192,48 +192,206 @@ class Outbox(ReadModel):
     indexes = INDEXES
 
     def apply(self, cur: Cur, events: Sequence[Recorded]) -> None:
-        for recorded in events:
-            event = recorded.event
-            match event:
-                case User.Registered():
-                    cur.execute(
-                        "INSERT INTO outbox_users (id, name, email, active) "
-                        "VALUES (%s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-                        "name = EXCLUDED.name, email = EXCLUDED.email, active = EXCLUDED.active",
-                        (event.originator_id, event.name, event.email,
-                         event.status != UserStatus.DEACTIVATED),
-                    )
-                case User.Renamed():
-                    cur.execute(
-                        "UPDATE outbox_users SET name = %s WHERE id = %s",
-                        (event.name, event.originator_id),
-                    )
-                case User.Deactivated() | User.Approved() | User.Reactivated():
-                    cur.execute(
-                        "UPDATE outbox_users SET active = %s WHERE id = %s",
-                        (not isinstance(event, User.Deactivated), event.originator_id),
-                    )
-                case Project.Created():
-                    cur.execute(
-                        "INSERT INTO outbox_projects (id, key) VALUES (%s, %s) "
-                        "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key",
-                        (event.originator_id, event.key),
-                    )
+        groups = _commands(events)
+        batch = _Batch(cur, events)
+        for index, group in enumerate(groups):
+            match group[0].event:
                 case Ticket.Event():
-                    _ticket_event(cur, event)
+                    # Only the batch's last command can go on past it (read_batch stops at a
+                    # limit, and a command's events are consecutive in the log).
+                    batch.ticket_command(group, complete=index < len(groups) - 1)
+                case event:
+                    batch.other_event(event)
+        batch.flush()
 
 
-def _ticket_event(cur: Cur, event: Ticket.Event) -> None:
-    stored = _load_ticket(cur, event.originator_id)
-    before = stored[0] if stored else None
-    if stored is None or stored[1] != event.command_id:
-        # The first event of its command. The whole command is committed already (one atomic
-        # save), so read the rest of it from the log and write its emails complete now: a batch
-        # boundary inside the command cannot split an email, nor let the relay send half of one.
-        _write_emails(cur, before, _command_events(cur, event))
-    after = _apply(before, event)
-    if after is not None:
-        _store_ticket(cur, event.originator_id, after, event.command_id)
+def _commands(events: Sequence[Recorded]) -> list[list[Recorded]]:
+    """The batch cut into runs of consecutive events of one ticket command; any other event
+    is a run of its own."""
+    groups: list[list[Recorded]] = []
+    for recorded in events:
+        event = recorded.event
+        if groups and isinstance(event, Ticket.Event):
+            last = groups[-1][-1].event
+            if (
+                isinstance(last, Ticket.Event)
+                and last.command_id == event.command_id
+                and last.originator_id == event.originator_id
+            ):
+                groups[-1].append(recorded)
+                continue
+        groups.append([recorded])
+    return groups
+
+
+class _Batch:
+    """One batch's work: each ticket, user and project is read once and the rows are written
+    in bulk at the end, so a busy log costs a few statements per batch, not per event."""
+
+    def __init__(self, cur: Cur, events: Sequence[Recorded]) -> None:
+        self.cur = cur
+        ticket_ids = {r.event.originator_id for r in events if isinstance(r.event, Ticket.Event)}
+        self.tickets = _load_tickets(cur, ticket_ids)
+        self.changed: set[UUID] = set()
+        self.people: dict[UUID, tuple[Person, bool]] = {}
+        self.keys: dict[UUID, str] = {}
+        self.emails: list[_Email] = []
+
+    def other_event(self, event: object) -> None:
+        match event:
+            case User.Registered():
+                self.cur.execute(
+                    "INSERT INTO outbox_users (id, name, email, active) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                    "name = EXCLUDED.name, email = EXCLUDED.email, active = EXCLUDED.active",
+                    (event.originator_id, event.name, event.email,
+                     event.status != UserStatus.DEACTIVATED),
+                )
+                self.people.pop(event.originator_id, None)
+            case User.Renamed():
+                self.cur.execute(
+                    "UPDATE outbox_users SET name = %s WHERE id = %s",
+                    (event.name, event.originator_id),
+                )
+                self.people.pop(event.originator_id, None)
+            case User.Deactivated() | User.Approved() | User.Reactivated():
+                self.cur.execute(
+                    "UPDATE outbox_users SET active = %s WHERE id = %s",
+                    (not isinstance(event, User.Deactivated), event.originator_id),
+                )
+                self.people.pop(event.originator_id, None)
+            case Project.Created():
+                self.cur.execute(
+                    "INSERT INTO outbox_projects (id, key) VALUES (%s, %s) "
+                    "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key",
+                    (event.originator_id, event.key),
+                )
+                self.keys.pop(event.originator_id, None)
+
+    def ticket_command(self, group: Sequence[Recorded], *, complete: bool) -> None:
+        first = group[0].event
+        assert isinstance(first, Ticket.Event)
+        events = [(r.event, r.position) for r in group if isinstance(r.event, Ticket.Event)]
+        stored = self.tickets.get(first.originator_id)
+        before = stored[0] if stored else None
+        # A command this ticket has seen began in an earlier batch, which wrote its emails.
+        if stored is None or stored[1] != first.command_id:
+            # The whole command is committed already (one atomic save): when it may go on
+            # past this batch, read the rest from the log, so that no email is split and the
+            # relay never sends half of one.
+            self._emails(before, events if complete else _command_events(self.cur, first))
+        after = before
+        for event, _ in events:
+            after = _apply(after, event)
+        if after is not None:
+            self.tickets[first.originator_id] = (after, first.command_id)
+            self.changed.add(first.originator_id)
+
+    def _emails(
+        self, before: _TicketState | None, command: Sequence[tuple[Ticket.Event, int]]
+    ) -> None:
+        after = before
+        for event, _ in command:
+            after = _apply(after, event)
+        if after is None:
+            return
+        first, position = command[0][0], command[-1][1]
+        removed: dict[UUID, None] = {}
+        for event, _ in command:
+            if isinstance(event, Ticket.AssigneesChanged):
+                removed.update((u, None) for u in event.removed if u not in after.assignee_ids)
+        people = self._people([*after.assignee_ids, *removed, first.actor_id])
+        names = {user_id: person.name for user_id, (person, _) in people.items()}
+        changes = _merged_changes(command, names)
+        if not changes:
+            return
+        key = f"{self._key(after.project_id)}-{after.number}"
+        actor = people.get(first.actor_id)
+        assignees = [people[u][0] for u in after.assignee_ids if u in people]
+        recipients = [(u, False) for u in after.assignee_ids] + [(u, True) for u in removed]
+        for user_id, was_removed in recipients:
+            if user_id not in people or not people[user_id][1]:
+                # Unknown, or deactivated: an account that has left gets no more mail.
+                continue
+            recipient = people[user_id][0]
+            self.emails.append(_Email(
+                command_id=first.command_id,
+                recipient=recipient,
+                kind="ticket",
+                ticket_id=first.originator_id,
+                position=position,
+                subject=ticket_subject(key, after.title),
+                payload=TicketEmail(
+                    ticket_id=first.originator_id,
+                    ticket_key=key,
+                    title=after.title,
+                    created=isinstance(first, Ticket.Created),
+                    actor_name=actor[0].name if actor else "someone",
+                    at=first.timestamp,
+                    changes=changes,
+                    assignees=assignees,
+                    recipient=recipient,
+                    removed=was_removed,
+                ),
+            ))
+
+    def _people(self, ids: Iterable[UUID]) -> dict[UUID, tuple[Person, bool]]:
+        """Users as the log has them so far, with whether they are active."""
+        wanted = set(ids)
+        missing = [user_id for user_id in wanted if user_id not in self.people]
+        if missing:
+            rows = self.cur.execute(
+                "SELECT id, name, email, active FROM outbox_users WHERE id = ANY(%s)",
+                (missing,),
+                prepare=True,
+            ).fetchall()
+            for r in rows:
+                person = Person(id=r["id"], name=r["name"], email=r["email"])
+                self.people[r["id"]] = (person, r["active"])
+        return {user_id: self.people[user_id] for user_id in wanted if user_id in self.people}
+
+    def _key(self, project_id: UUID) -> str:
+        if project_id not in self.keys:
+            row = self.cur.execute(
+                "SELECT key FROM outbox_projects WHERE id = %s", (project_id,), prepare=True
+            ).fetchone()
+            self.keys[project_id] = row["key"] if row else "?"
+        return self.keys[project_id]
+
+    def flush(self) -> None:
+        if self.changed:
+            self.cur.executemany(
+                "INSERT INTO outbox_tickets "
+                "(id, project_id, number, title, assignee_ids, last_command_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                "project_id = EXCLUDED.project_id, number = EXCLUDED.number, "
+                "title = EXCLUDED.title, assignee_ids = EXCLUDED.assignee_ids, "
+                "last_command_id = EXCLUDED.last_command_id",
+                [
+                    (ticket_id, state.project_id, state.number, state.title,
+                     list(state.assignee_ids), command_id)
+                    for ticket_id in self.changed
+                    for state, command_id in [self.tickets[ticket_id]]
+                ],
+            )
+        _insert_emails(self.cur, self.emails)
+
+
+def _load_tickets(cur: Cur, ids: set[UUID]) -> dict[UUID, tuple[_TicketState, UUID]]:
+    if not ids:
+        return {}
+    rows = cur.execute(
+        "SELECT id, project_id, number, title, assignee_ids, last_command_id "
+        "FROM outbox_tickets WHERE id = ANY(%s)",
+        (list(ids),),
+    ).fetchall()
+    return {
+        r["id"]: (
+            _TicketState(r["project_id"], r["number"], r["title"], tuple(r["assignee_ids"])),
+            r["last_command_id"],
+        )
+        for r in rows
+    }
 
 
 def _command_events(cur: Cur, first: Ticket.Event) -> list[tuple[Ticket.Event, int]]:
@@ -258,81 +416,6 @@ def _command_events(cur: Cur, first: Ticket.Event) -> list[tuple[Ticket.Event, i
     return events
 
 
-def _write_emails(
-    cur: Cur, before: _TicketState | None, command: Sequence[tuple[Ticket.Event, int]]
-) -> None:
-    after = before
-    for event, _ in command:
-        after = _apply(after, event)
-    if after is None:
-        return
-    first, position = command[0][0], command[-1][1]
-    removed: dict[UUID, None] = {}
-    for event, _ in command:
-        if isinstance(event, Ticket.AssigneesChanged):
-            removed.update((u, None) for u in event.removed if u not in after.assignee_ids)
-    people, inactive = _people(cur, [*after.assignee_ids, *removed, first.actor_id])
-    changes = _merged_changes(command, people)
-    if not changes:
-        return
-    key = _ticket_key(cur, after)
-    actor = people.get(first.actor_id)
-    assignees = [people[u] for u in after.assignee_ids if u in people]
-    recipients = [(u, False) for u in after.assignee_ids] + [(u, True) for u in removed]
-    emails = [
-        _Email(
-            command_id=first.command_id,
-            recipient=people[user_id],
-            kind="ticket",
-            ticket_id=first.originator_id,
-            position=position,
-            subject=ticket_subject(key, after.title),
-            payload=TicketEmail(
-                ticket_id=first.originator_id,
-                ticket_key=key,
-                title=after.title,
-                created=isinstance(first, Ticket.Created),
-                actor_name=actor.name if actor else "someone",
-                at=first.timestamp,
-                changes=changes,
-                assignees=assignees,
-                recipient=people[user_id],
-                removed=was_removed,
-            ),
-        )
-        for user_id, was_removed in recipients
-        # A deactivated account has left: it gets no more mail about tickets it was on.
-        if user_id in people and user_id not in inactive
-    ]
-    _insert_emails(cur, emails)
-
-
-def _load_ticket(cur: Cur, ticket_id: UUID) -> tuple[_TicketState, UUID] | None:
-    row = cur.execute(
-        "SELECT project_id, number, title, assignee_ids, last_command_id "
-        "FROM outbox_tickets WHERE id = %s",
-        (ticket_id,),
-        prepare=True,
-    ).fetchone()
-    if row is None:
-        return None
-    state = _TicketState(row["project_id"], row["number"], row["title"], tuple(row["assignee_ids"]))
-    return state, row["last_command_id"]
-
-
-def _store_ticket(cur: Cur, ticket_id: UUID, state: _TicketState, command_id: UUID) -> None:
-    cur.execute(
-        "INSERT INTO outbox_tickets "
-        "(id, project_id, number, title, assignee_ids, last_command_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-        "project_id = EXCLUDED.project_id, number = EXCLUDED.number, title = EXCLUDED.title, "
-        "assignee_ids = EXCLUDED.assignee_ids, last_command_id = EXCLUDED.last_command_id",
-        (ticket_id, state.project_id, state.number, state.title, list(state.assignee_ids),
-         command_id),
-        prepare=True,
-    )
-
-
 def _apply(state: _TicketState | None, event: Ticket.Event) -> _TicketState | None:
     """The fields emails need, after `event`; None for a ticket not created yet."""
     match event:
@@ -345,26 +428,8 @@ def _apply(state: _TicketState | None, event: Ticket.Event) -> _TicketState | No
     return state
 
 
-def _people(cur: Cur, ids: Iterable[UUID]) -> tuple[dict[UUID, Person], set[UUID]]:
-    """The users among `ids` as the log has them so far, and which of them are deactivated."""
-    rows = cur.execute(
-        "SELECT id, name, email, active FROM outbox_users WHERE id = ANY(%s)",
-        (list(set(ids)),),
-        prepare=True,
-    ).fetchall()
-    people = {r["id"]: Person(id=r["id"], name=r["name"], email=r["email"]) for r in rows}
-    return people, {r["id"] for r in rows if not r["active"]}
-
-
-def _ticket_key(cur: Cur, state: _TicketState) -> str:
-    row = cur.execute(
-        "SELECT key FROM outbox_projects WHERE id = %s", (state.project_id,), prepare=True
-    ).fetchone()
-    return f"{row['key'] if row else '?'}-{state.number}"
-
-
 def _merged_changes(
-    command: Sequence[tuple[Ticket.Event, int]], people: dict[UUID, Person]
+    command: Sequence[tuple[Ticket.Event, int]], names: dict[UUID, str]
 ) -> list[FieldChange]:
     """Field by field over the whole command: the first `from`, the last `to`."""
     merged: dict[str, tuple[Any, Any]] = {}
@@ -374,7 +439,7 @@ def _merged_changes(
     created = isinstance(command[0][0], Ticket.Created)
     changes = []
     for field, (old, new) in merged.items():
-        shown_old, shown_new = _shown(field, old, people), _shown(field, new, people)
+        shown_old, shown_new = _shown(field, old, names), _shown(field, new, names)
         if created and (field in _CREATION_HIDDEN or shown_new is None):
             continue
         if shown_old != shown_new:
@@ -382,13 +447,12 @@ def _merged_changes(
     return changes
 
 
-def _shown(field: str, value: Any, people: dict[UUID, Person]) -> str | None:
+def _shown(field: str, value: Any, names: dict[UUID, str]) -> str | None:
     """A value as the email prints it; None for empty, so `from → to` reads naturally."""
     if value is None:
         return None
     if field == "assignee_ids":
-        names = [people[u].name if u in people else str(u) for u in value]
-        return ", ".join(names) or None
+        return ", ".join(names.get(u, str(u)) for u in value) or None
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, date):

@@ -8,13 +8,18 @@ backing off and giving up.
 from __future__ import annotations
 
 import os
+import select
 import smtplib
 import ssl
 import threading
+import time
 from email.message import Message
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
+
+# Seconds a kept connection may sit idle before it is checked with a NOOP round trip.
+NOOP_AFTER_IDLE = 30.0
 
 
 class DeliveryError(Exception):
@@ -68,6 +73,7 @@ class SmtpTransport:
         client = self._usable_client()
         try:
             client.send_message(message)
+            self._local.used_at = time.monotonic()
         except smtplib.SMTPResponseException as error:
             self._discard(client)
             raise _classified(error.smtp_code, error.smtp_error) from error
@@ -82,9 +88,9 @@ class SmtpTransport:
 
     def _usable_client(self) -> smtplib.SMTP:
         client: smtplib.SMTP | None = getattr(self._local, "client", None)
-        # A kept connection may have been dropped by the server (idle timeout, restart). NOOP
-        # finds out before anything is sent, so a reconnect costs no retry and risks no double.
-        if client is not None and _noop_code(client) != 250:
+        # A kept connection may have been dropped by the server (restart, idle timeout): find
+        # out before anything is sent, so a reconnect costs no retry and risks no double.
+        if client is not None and not _still_open(client, getattr(self._local, "used_at", 0.0)):
             self._discard(client)
             client = None
         if client is None:
@@ -134,11 +140,20 @@ class SmtpTransport:
             _quietly_quit(client)
 
 
-def _noop_code(client: smtplib.SMTP) -> int:
+def _still_open(client: smtplib.SMTP, used_at: float) -> bool:
+    if client.sock is None:
+        return False
+    # Between messages the server has nothing to say: a readable socket means it closed the
+    # connection (or sent a 421 before closing). Free, unlike a NOOP round trip per email.
+    if select.select([client.sock], [], [], 0)[0]:
+        return False
+    if time.monotonic() - used_at < NOOP_AFTER_IDLE:
+        return True
+    # Long idle: a connection dropped without a FIN (a NAT timeout) only shows on use.
     try:
-        return client.noop()[0]
+        return client.noop()[0] == 250
     except (smtplib.SMTPException, OSError):
-        return 0
+        return False
 
 
 def _quietly_quit(client: smtplib.SMTP) -> None:
