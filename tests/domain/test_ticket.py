@@ -152,9 +152,9 @@ def test_clearing_the_description_records_none() -> None:
     )
 
 
-def test_bug_sending_an_empty_description_clears_it() -> None:
+def test_sending_a_blank_description_clears_it() -> None:
     """PATCH {"description": ""} is a valid value (≤ 20,000 after trimming) that was sent, so it
-    must change the description. The domain treats "" like "not sent" and records nothing."""
+    changes the description. Regression: "" used to count as "not sent" (fixed in cc3bb69)."""
     ticket = given(a_ticket(description="before"))
     when(ticket, ticket.edit, description="  ").then(
         (Ticket.DescriptionChanged, {"old_description": "before", "description": None})
