@@ -26,8 +26,9 @@ from workers.transports import PermanentError, TransientError, Transport
 
 log = logging.getLogger("trail.email")
 
-# How long a message waits for a row lock: long enough for the relay's hand-over to commit;
-# a row locked longer than that is being sent by another worker, which will finish it.
+# How long a message waits for a row lock (the workers' connections' lock_timeout): long
+# enough for the relay's hand-over to commit; a row locked longer than that is being sent by
+# another worker, which will finish it.
 LOCK_WAIT_MS = 5_000
 
 
@@ -47,7 +48,7 @@ class Mailer:
     def send_email(self, email_id: str) -> None:
         try:
             with self.pool.connection() as conn, conn.transaction():
-                claimed = delivery.claim(conn, UUID(email_id), LOCK_WAIT_MS)
+                claimed = delivery.claim(conn, UUID(email_id))
                 if claimed is not None:
                     self._deliver(conn, claimed)
         except psycopg.errors.LockNotAvailable:

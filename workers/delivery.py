@@ -51,12 +51,11 @@ def mark_queued(conn: psycopg.Connection[Any], ids: list[UUID]) -> None:
     )
 
 
-def claim(conn: psycopg.Connection[Any], email_id: UUID, lock_timeout_ms: int) -> Claimed | None:
+def claim(conn: psycopg.Connection[Any], email_id: UUID) -> Claimed | None:
     """Lock a queued row for sending, or None when there is nothing to send: already sent or
     failed, waiting for a later retry, or unknown. Waits for the relay's short lock (a worker
-    may get the message before the relay commits); raises LockNotAvailable after
-    `lock_timeout_ms`, when another worker is busy sending the same row."""
-    conn.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+    may get the message before the relay commits); raises LockNotAvailable after the
+    connection's lock_timeout, when another worker is busy sending the same row."""
     # Locked by id alone, status checked after: a status condition in the WHERE would be judged
     # on the snapshot from before the relay's commit, and skip the row instead of waiting.
     row = conn.execute(
