@@ -37,7 +37,7 @@ from projections.versions import (
 
 logger = logging.getLogger(__name__)
 
-REBUILD_BATCH = 5000
+REBUILD_BATCH = 20000
 SWITCH_ATTEMPTS = 10
 
 Progress = Callable[[int], None]

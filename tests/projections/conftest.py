@@ -18,6 +18,7 @@ from commands.permissions import Actor
 from domain.values import Role
 from projections.catalog import READ_MODELS
 from projections.runner import catch_up
+from runtime.embedded import postgres_env
 
 PASSWORD = "correct horse 42"
 
@@ -41,6 +42,13 @@ class People:
         user_id = register(app, name)
         app.change_user(self.admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
         return app.actor(user_id)
+
+
+@pytest.fixture(scope="module")
+def trail_env(scratch_database_url: str) -> dict[str, str]:
+    """The shared settings with a small pool: the test server's connection slots are shared."""
+    return {**postgres_env(scratch_database_url),
+            "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "4"}
 
 
 @pytest.fixture(scope="module")
