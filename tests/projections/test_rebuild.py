@@ -171,3 +171,23 @@ def test_a_new_revision_of_the_code_rebuilds_before_running(
     counts = conn.execute("SELECT count(*) AS n, count(DISTINCT position) AS d FROM ledger")
     events = conn.execute("SELECT count(*) AS n FROM trail_events").fetchone()
     assert events is not None and counts.fetchone() == {"n": events["n"], "d": events["n"]}
+
+
+def test_a_switch_waits_out_a_long_reader_instead_of_failing(
+    populated: list[object], conn: Conn, trail_env: dict[str, str], scratch_database_url: str
+) -> None:
+    """A reader holding the view longer than the switch's lock timeout makes it retry, and the
+    readers queued behind the switch are not stuck for longer than that timeout."""
+    from projections.users import UsersProjection
+
+    before = conn.execute("SELECT version FROM projection_versions WHERE name = 'users'")
+    old = before.fetchone()
+    with psycopg.connect(scratch_database_url) as reader:
+        reader.execute("SELECT count(*) FROM users").fetchone()  # holds the view until commit
+        release = threading.Timer(3.0, reader.commit)
+        release.start()
+        started = time.perf_counter()
+        done = rebuild(UsersProjection, trail_env)
+        release.join()
+    assert time.perf_counter() - started >= 3.0
+    assert old is not None and done.version == old["version"] + 1
