@@ -92,6 +92,8 @@ def wait_for_position(
     with _connection(source) as conn:
         if _reached(_positions(conn, wanted), wanted, position):
             return True
+        if timeout <= 0:
+            return False
         with _listening(conn):
             # Read again now that we listen: a commit in between would otherwise go unseen.
             positions = _positions(conn, wanted)
