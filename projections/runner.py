@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
+from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from projections.base import (
@@ -58,7 +59,9 @@ def projection_lock(
             try:
                 yield True
             finally:
-                if not conn.closed:
+                # A broken connection has already dropped the lock with its session; an error
+                # here must not hide the one that broke it.
+                with contextlib.suppress(psycopg.Error):
                     conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_CLASS, key))
             return
         if not waiting_logged:
@@ -156,7 +159,7 @@ class Runner:
             except VersionChanged:
                 raise
             except Exception as single_error:
-                topic = type(recorded.event).__qualname__
+                topic = get_topic(type(recorded.event))
                 logger.exception(
                     "projection %s failed at position %s (%s)",
                     self.model.name, recorded.position, topic,
