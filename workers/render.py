@@ -79,6 +79,9 @@ class Renderer:
             if international
             else MIMEMultipart("alternative")
         )
+        # A boundary of our own: the generator would otherwise compile a regex per message to
+        # check a random one. "=_" never occurs in quoted-printable text, so this one is safe.
+        message.set_boundary(f"=_trail_{email_id.hex}")
         message["Subject"] = _header(subject)
         message["From"] = self.mail_from
         message["To"] = _address(payload.recipient)
