@@ -26,6 +26,7 @@ from tqdm import tqdm
 from projections.base import LOCK_CLASS, ReadModel, ReadModelView, conninfo, open_view
 from projections.errors import NotRebuildable, ProjectionError, RebuildInProgress
 from projections.events import head, read_batch
+from projections.readahead import ReadAhead
 from projections.versions import (
     Live,
     drop_version,
@@ -106,7 +107,7 @@ def rebuild(
         version = _next_version(control, model.name, old.version)
         view = open_view(model, env, version)
         try:
-            events = _fill(view, batch_size, show_progress)
+            events = _fill(view, conninfo(env), batch_size, show_progress)
             events += _switch(view, batch_size)
         finally:
             view.datastore.close()
@@ -136,7 +137,7 @@ def _next_version(
     return max([live_version, *stale]) + 1
 
 
-def _fill(view: ReadModelView, batch_size: int, show_progress: bool) -> int:
+def _fill(view: ReadModelView, source: str, batch_size: int, show_progress: bool) -> int:
     """Bulk-load from position 0 without secondary indexes, index, then catch up again."""
     with view.transaction() as cur:
         view.create_in(cur, indexes=False)
@@ -146,26 +147,27 @@ def _fill(view: ReadModelView, batch_size: int, show_progress: bool) -> int:
         total=total, desc=view.model.name, unit="ev", unit_scale=True, disable=not show_progress,
         smoothing=0.1,
     ) as bar:
-        events = _drain(view, projection, batch_size, bar.update)
+        events = _drain(view, projection, source, batch_size, bar.update)
         with view.transaction() as cur:
             view.create_indexes(cur)
             for table in view.model.tables:
                 cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(view.schema, table)))
-        events += _drain(view, projection, batch_size, bar.update)
+        events += _drain(view, projection, source, batch_size, bar.update)
     return events
 
 
-def _drain(view: ReadModelView, projection: ReadModel, batch_size: int, progress: Progress) -> int:
+def _drain(
+    view: ReadModelView, projection: ReadModel, source: str, batch_size: int, progress: Progress
+) -> int:
     """Process batches (one transaction each) until the head; return the events processed."""
     position, events = view.position(), 0
-    while True:
-        with view.transaction() as cur:
-            batch = read_batch(cur, position, view.model.topics, batch_size)
-            if batch.position <= position:
-                return events
-            view.record(cur, projection, batch)
-        progress(batch.position - position)
-        position, events = batch.position, events + len(batch.events)
+    with ReadAhead(source, position, view.model.topics, batch_size) as batches:
+        for batch in batches:
+            with view.transaction() as cur:
+                view.record(cur, projection, batch)
+            progress(batch.position - position)
+            position, events = batch.position, events + len(batch.events)
+    return events
 
 
 def _switch(view: ReadModelView, batch_size: int) -> int:
