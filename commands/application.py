@@ -273,7 +273,7 @@ class Trail(Application[UUID]):
             description=command.description,
         )
         name_claim = self._claim(
-            stamp, "project-name", project.name.lower(), project_id, field="name"
+            stamp, "project-name", project.name.casefold(), project_id, field="name"
         )
         try:
             key_claim = self._claim(stamp, "project-key", project.key, project_id, field="key")
@@ -308,12 +308,12 @@ class Trail(Application[UUID]):
             stamp = self._stamp(actor.id)
             old_name = project.name
             project.revise(stamp, name=command.name, description=command.description)
-            if project.name.lower() == old_name.lower():
+            if project.name.casefold() == old_name.casefold():
                 return self._save(project)
             taken = self._claim(
-                stamp, "project-name", project.name.lower(), project.id, field="name"
+                stamp, "project-name", project.name.casefold(), project.id, field="name"
             )
-            released = self._load(Claim, claim_id("project-name", old_name.lower()), "claim")
+            released = self._load(Claim, claim_id("project-name", old_name.casefold()), "claim")
             released.release(stamp)
             return self._save(project, taken, released)
 
@@ -341,11 +341,12 @@ class Trail(Application[UUID]):
             errors += self._assignee_errors("assignee_ids", command.assignee_ids)
         require(errors)
         assert project is not None
-        project.accept_tickets()
         stamp = self._stamp(actor.id)
         ticket_id = self.new_id()
-        # Check every field before a number is spent on the ticket.
+        # Check every field (422) before the project's state (409), and both before a number
+        # is spent on the ticket.
         Ticket.open(stamp, ticket_id=ticket_id, project_id=project.id, number=0, **_fields(command))
+        project.accept_tickets()
         number = self.numbers.next(project.id)
         ticket = Ticket.open(
             stamp, ticket_id=ticket_id, project_id=project.id, number=number, **_fields(command)
@@ -386,9 +387,8 @@ class Trail(Application[UUID]):
             if expected_version is not None and ticket.version != expected_version:
                 raise VersionMismatch(expected_version, ticket.version)
             change(ticket, self._stamp(actor.id))
-            project = self.project(ticket.project_id)
             if ticket.pending_events:
-                project.accept_tickets()
+                self.project(ticket.project_id).accept_tickets()
             return self._save(ticket)
 
         try:

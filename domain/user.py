@@ -30,6 +30,7 @@ class User(Aggregate):
 
         def apply(self, user: User) -> None:
             user.status = UserStatus.ACTIVE
+            user.approved = True
 
     class RoleChanged(Event):
         TOPIC = "trail.User.RoleChanged"
@@ -74,6 +75,7 @@ class User(Aggregate):
         self.email = email
         self.role = role
         self.status = status
+        self.approved = status is not UserStatus.PENDING
 
     @classmethod
     def register(
@@ -123,12 +125,14 @@ class User(Aggregate):
             self._record(stamp, self.RoleChanged, old_role=self.role, role=role)
 
     def change_status(self, stamp: Stamp, status: UserStatus) -> None:
-        """Pending is where self-registration starts; no account goes back to it."""
+        """Pending is where self-registration starts; no account goes back to it, and none
+        becomes active without an approval on record."""
         if status == self.status:
             return
         if status is UserStatus.DEACTIVATED:
             self._record(stamp, self.Deactivated, old_status=self.status)
-        elif status is UserStatus.ACTIVE and self.status is UserStatus.PENDING:
+        elif status is UserStatus.ACTIVE and not self.approved:
+            # An account deactivated while it still waited is approved, not reactivated.
             self._record(stamp, self.Approved)
         elif status is UserStatus.ACTIVE:
             self._record(stamp, self.Reactivated)

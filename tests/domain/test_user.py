@@ -80,6 +80,12 @@ def test_reactivating_records_reactivated() -> None:
     assert user.is_active
 
 
+def test_activating_an_account_turned_away_while_pending_records_its_approval() -> None:
+    user = given(a_user(status=PENDING).add(User.Deactivated, old_status=PENDING))
+    when(user, user.change_status, ACTIVE).then(User.Approved)
+    assert user.is_active
+
+
 @pytest.mark.parametrize("status", [ACTIVE, DEACTIVATED])
 def test_no_account_goes_back_to_pending(status: UserStatus) -> None:
     user = user_in(status)
