@@ -7,11 +7,14 @@ import base64
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import pytest
 
+from api.errors import Problem
+from api.tokens import TokenIssuer
 from tests.api.conftest import PASSWORD, Accounts, Client
 
 
@@ -129,3 +132,32 @@ def test_a_role_change_applies_to_the_next_request(client: Client, accounts: Acc
     assert client.get("/users", token).status_code == 200
     client.patch(f"/users/{user['id']}", accounts.admin.token, json={"role": "reporter"})
     assert client.get("/users", token).status_code == 403
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_remembered_token_still_expires() -> None:
+    clock = _Clock()
+    issuer = TokenIssuer("k" * 64, timedelta(minutes=30), clock)
+    user_id = uuid.uuid4()
+    token = issuer.issue(user_id)
+    assert issuer.subject(token) == user_id
+    assert issuer.subject(token) == user_id
+    clock.now += timedelta(minutes=31)
+    with pytest.raises(Problem) as raised:
+        issuer.subject(token)
+    assert raised.value.status == 401
+
+
+def test_only_the_exact_token_is_remembered() -> None:
+    issuer = TokenIssuer("k" * 64, timedelta(minutes=30))
+    token = issuer.issue(uuid.uuid4())
+    issuer.subject(token)
+    with pytest.raises(Problem):
+        issuer.subject(token[:-1] + ("A" if token[-1] != "A" else "B"))
