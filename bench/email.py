@@ -134,6 +134,10 @@ def _recreate_database(server_url: str) -> str:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(DATABASE)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+        # The embedded cluster's initdb writes 'pg_catalog.pg_catalog.english' here, which
+        # parallel query workers reject; spell it out so parallel plans work.
+        conn.execute(sql.SQL("ALTER DATABASE {} SET default_text_search_config = "
+                             "'pg_catalog.english'").format(sql.Identifier(DATABASE)))
     return _with_database(server_url, DATABASE)
 
 
@@ -336,7 +340,10 @@ def main() -> None:
             "p99_ms": 1000 * _percentile(latencies, 0.99),
             "max_ms": 1000 * max(latencies),
             "worst_schedule_lag_ms": 1000 * lag,
+            "commands_per_s_achieved": len(commits) / (max(commits.values())
+                                                       - min(commits.values())),
             **_check(accepted, set(commits), args.assignees),
+            "p99_ms_by_stage": _stages(database_url, commits, accepted),
         }
         print(json.dumps(steady, indent=2), flush=True)
 
@@ -384,6 +391,26 @@ def main() -> None:
         client.close()
         if embedded is not None:
             embedded.stop()
+
+
+def _stages(database_url: str, commits: dict[int, float],
+            accepted: list[tuple[float, int, str, str]]) -> dict[str, float]:
+    """p99 of each stage: commit → outbox row (notifier), row → handed to Redis (relay),
+    handed over → accepted by SMTP (Redis wait, worker, SMTP)."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT id::text, position, extract(epoch FROM created_at), "
+            "extract(epoch FROM queued_at) FROM outbox WHERE position = ANY(%s)",
+            (list(commits),),
+        ).fetchall()
+    times = {row[0]: (commits[row[1]], float(row[2]), float(row[3])) for row in rows}
+    stages: dict[str, list[float]] = {"notifier": [], "relay": [], "worker": []}
+    for at, _, outbox_id, _ in accepted:
+        committed, created, queued = times[outbox_id]
+        stages["notifier"].append(created - committed)
+        stages["relay"].append(queued - created)
+        stages["worker"].append(at - queued)
+    return {name: 1000 * _percentile(values, 0.99) for name, values in stages.items()}
 
 
 def _wait_until_queued(database_url: str, timeout: float) -> None:
