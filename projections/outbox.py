@@ -530,6 +530,7 @@ def enqueue_password_reset(
 ) -> UUID:
     """Queue the password-reset email for `user_id` through the outbox; returns the email id.
 
+    Commits, unless the caller has a transaction open on `conn`: then the email is part of it.
     Each request is its own email, so the key is a fresh id rather than an event's command.
     """
     recipient = Person(id=user_id, name=name, email=email)
@@ -552,7 +553,8 @@ def outbox_counts(conn: psycopg.Connection[Any]) -> OutboxCounts:
         row = cur.execute(
             "SELECT count(*) FILTER (WHERE status <> 'failed') AS pending, "
             "count(*) FILTER (WHERE status = 'failed') AS failed "
-            "FROM outbox WHERE status <> 'sent'"
+            # Spelled out rather than `<> 'sent'`, so the (status, seq) index serves it.
+            "FROM outbox WHERE status IN ('pending', 'queued', 'failed')"
         ).fetchone()
     assert row is not None
     return OutboxCounts(pending=row["pending"], failed=row["failed"])
@@ -642,9 +644,12 @@ def retry_email(conn: psycopg.Connection[Any], email_id: UUID) -> bool:
 
 
 def retry_emails(conn: psycopg.Connection[Any], *, include_failed: bool) -> int:
-    """Make every waiting email due now, and every failed one too with `include_failed` (say,
-    after fixing the mail server). Returns how many were re-queued."""
-    statuses = ["pending", "failed"] if include_failed else ["pending"]
+    """Make every undelivered email due now (say, after fixing the mail server or flushing
+    Redis), and every failed one too with `include_failed`. Returns how many were re-queued.
+
+    A queued one is handed over again at once: if its message still exists too, the second
+    copy finds it sent and does nothing."""
+    statuses = ["pending", "queued", "failed"] if include_failed else ["pending", "queued"]
     with conn.transaction(), conn.cursor() as cur:
         count = cur.execute(
             "UPDATE outbox SET status = 'pending', next_attempt_at = now(), "

@@ -35,30 +35,38 @@ from workers.worker import EmailWorker
 log = logging.getLogger("trail.email")
 
 # Delivery knobs from the environment, for operators (and for tests that run the processes).
-_DELIVERY_ENV: dict[str, tuple[str, type[int] | type[float] | type[str]]] = {
-    "TRAIL_EMAIL_MAX_ATTEMPTS": ("max_attempts", int),
-    "TRAIL_EMAIL_MIN_BACKOFF": ("min_backoff", float),
-    "TRAIL_EMAIL_MAX_BACKOFF": ("max_backoff", float),
-    "TRAIL_EMAIL_REQUEUE_AFTER": ("requeue_after", float),
-    "TRAIL_EMAIL_SMTP_TIMEOUT": ("smtp_timeout", float),
-    "TRAIL_EMAIL_RELAY_INTERVAL": ("relay_interval", float),
-    "TRAIL_EMAIL_NAMESPACE": ("namespace", str),
-    "TRAIL_WORKER_THREADS": ("worker_threads", int),
+_DELIVERY_ENV = {
+    "TRAIL_EMAIL_MAX_ATTEMPTS": "max_attempts",
+    "TRAIL_EMAIL_MIN_BACKOFF": "min_backoff",
+    "TRAIL_EMAIL_MAX_BACKOFF": "max_backoff",
+    "TRAIL_EMAIL_REQUEUE_AFTER": "requeue_after",
+    "TRAIL_EMAIL_SMTP_TIMEOUT": "smtp_timeout",
+    "TRAIL_EMAIL_RELAY_INTERVAL": "relay_interval",
+    "TRAIL_EMAIL_NAMESPACE": "namespace",
+    "TRAIL_WORKER_THREADS": "worker_threads",
 }
 
 
 def delivery_from_env(environ: Mapping[str, str] = os.environ) -> Delivery:
     """`Delivery` with each TRAIL_EMAIL_* / TRAIL_WORKER_THREADS variable that is set."""
-    values: dict[str, object] = {}
-    for variable, (field, kind) in _DELIVERY_ENV.items():
-        raw = environ.get(variable, "").strip()
-        if not raw:
-            continue
-        try:
-            values[field] = kind(raw)
-        except ValueError:
-            raise SettingsError(f"{variable} must be a {kind.__name__}, got {raw!r}") from None
-    return Delivery(**values)  # type: ignore[arg-type]
+    values = {
+        field: environ[variable].strip()
+        for variable, field in _DELIVERY_ENV.items()
+        if environ.get(variable, "").strip()
+    }
+    try:
+        # Not strict: numbers arrive as strings; constraints (>= 1, > 0) are checked here.
+        return msgspec.convert(values, type=Delivery, strict=False)
+    except msgspec.ValidationError as error:
+        variables = {field: variable for variable, field in _DELIVERY_ENV.items()}
+        raise SettingsError(_named(str(error), variables)) from None
+
+
+def _named(message: str, variables: Mapping[str, str]) -> str:
+    """msgspec names the field (`at `$.max_attempts``); operators set the variable."""
+    for field, variable in variables.items():
+        message = message.replace(f"`$.{field}`", variable)
+    return message
 
 
 def base_url(settings: Settings) -> str:

@@ -6,30 +6,39 @@ patching anything, which is why they are plain data handed to every component.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+AtLeastOne = Annotated[int, msgspec.Meta(ge=1)]
+Name = Annotated[str, msgspec.Meta(min_length=1)]
 
 
 class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    """Constraints are checked by `msgspec.convert` (as `runtime/cli_email.py` builds it from
+    the environment), not by the constructor."""
+
     # Attempts per email before it is marked failed (the first send counts as one).
-    max_attempts: int = 10
+    max_attempts: AtLeastOne = 10
     # Wait after the first failure, doubling after each further one, capped: with these values
     # the waits are 3, 6, 12 … 384 minutes, then 8 h, so 10 attempts span about 21 hours.
-    min_backoff: float = 180.0
-    max_backoff: float = 8 * 3600.0
+    min_backoff: Positive = 180.0
+    max_backoff: Positive = 8 * 3600.0
     # A queued row whose message vanished (Redis flushed, worker died holding it) is enqueued
     # again after this long. Longer than a normal queue wait; a duplicate message is harmless.
-    requeue_after: float = 300.0
+    requeue_after: Positive = 300.0
     # Bound on one SMTP conversation, so a stuck server cannot pin a worker thread forever.
-    smtp_timeout: float = 30.0
-    worker_threads: int = 8
+    smtp_timeout: Positive = 30.0
+    worker_threads: AtLeastOne = 8
     # Longest idle poll of the Redis queue by a worker: bounds the pickup latency after a lull.
-    worker_poll_ms: int = 100
+    worker_poll_ms: AtLeastOne = 100
     # The relay wakes on NOTIFY; this is its fallback poll for retries coming due.
-    relay_interval: float = 1.0
-    relay_batch: int = 500
+    relay_interval: Positive = 1.0
+    relay_batch: AtLeastOne = 500
     # Redis key prefix, so several deployments or test runs can share one Redis.
-    namespace: str = "trail"
-    queue_name: str = "email"
+    namespace: Name = "trail"
+    queue_name: Name = "email"
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait before the next try, after `attempts` failed ones (attempts >= 1)."""
