@@ -520,41 +520,41 @@ def main() -> None:
         env = {"DATABASE_URL": database_url, "REDIS_URL": args.redis_url,
                "TRAIL_SECRET_KEY": "bench-secret-key-" + "x" * 48,
                "TRAIL_DATA_DIR": tempfile.mkdtemp(prefix="trail-bench-")}
-        port = _free_port()
+        port, base_port = _free_port(), _free_port()
         api = [sys.executable, "-m", "uvicorn", "runtime.cli_api:create_app_from_environment",
                "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers",
                str(args.workers), "--no-proxy-headers", "--no-access-log",
                "--log-level", "warning"]
+        baseline = [sys.executable, "-m", "uvicorn", "bench.http:create_baseline_app",
+                    "--factory", "--host", "127.0.0.1", "--port", str(base_port),
+                    "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"]
         projector = [sys.executable, "-m", "runtime.cli", "projector"]
-        with process(projector, env, None), process(api, env, f"http://127.0.0.1:{port}/health"):
+        references = (contextlib.nullcontext() if args.no_references else
+                      process(baseline, {"BENCH_DATABASE_URL": database_url},
+                              f"http://127.0.0.1:{base_port}/baseline"))
+        with (process(projector, env, None),
+              process(api, env, f"http://127.0.0.1:{port}/health"), references):
             token, seeded = seed(port, args.tickets, args.projects)
             wait_for_projections(port)
             print(f"# seeded {len(seeded.tickets)} tickets in {len(seeded.projects)} projects",
                   flush=True)
             for c in concurrencies:
+                # The references run next to the scenarios of the same C, so that a machine
+                # whose load changes during the run skews the ratios as little as it can.
+                first = len(results)
+                if not args.no_references:
+                    results.append(run_baseline("127.0.0.1", base_port, seeded.projects[0], c,
+                                                args.seconds))
                 # Each connection updates its own tickets only.
                 mine = [seeded.tickets[n::c] for n in range(c)]
                 for scenario in scenarios:
-                    result = run_scenario("127.0.0.1", port, token, seeded, scenario, c,
-                                          args.seconds, mine)
-                    results.append(result)
-                    print(f"  {scenario:<10} C={c:<3} {result.requests_per_second:8.0f} req/s "
-                          f"p99 {result.p99_ms:.1f} ms errors {result.errors}", flush=True)
-            project = seeded.projects[0]
-
-        if not args.no_references:
-            base_port = _free_port()
-            baseline = [sys.executable, "-m", "uvicorn", "bench.http:create_baseline_app",
-                        "--factory", "--host", "127.0.0.1", "--port", str(base_port),
-                        "--workers", str(args.workers), "--no-access-log",
-                        "--log-level", "warning"]
-            with process(baseline, {"BENCH_DATABASE_URL": database_url},
-                         f"http://127.0.0.1:{base_port}/baseline"):
-                for c in concurrencies:
-                    results.append(run_baseline("127.0.0.1", base_port, project, c,
-                                                args.seconds))
-            for c in concurrencies:
-                results.append(run_pgbench(database_url, c, args.seconds))
+                    results.append(run_scenario("127.0.0.1", port, token, seeded, scenario, c,
+                                                args.seconds, mine))
+                if not args.no_references:
+                    results.append(run_pgbench(database_url, c, args.seconds))
+                for result in results[first:]:
+                    print(f"  {result.workload:<20} C={c:<3} {result.requests_per_second:8.0f}"
+                          f" req/s  errors {result.errors}", flush=True)
 
     print()
     print_table(results, concurrencies)
