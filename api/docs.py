@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme, Tag
@@ -131,6 +132,13 @@ class OpenAPIJson(JsonRenderPlugin):
         return self._rendered
 
 
+def operation_id(handler: HTTPRouteHandler, _method: Any, _path: Any) -> str:
+    """`listTickets`, `confirmPasswordReset`: the handler's name, as Swagger UI links to it
+    (`/docs#/auth/confirmPasswordReset`)."""
+    first, *rest = handler.handler_name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Trail",
@@ -161,4 +169,5 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="docs"),
         ],
         use_handler_docstrings=False,
+        operation_id_creator=operation_id,
     )

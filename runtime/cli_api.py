@@ -54,7 +54,7 @@ def build_api_services(settings: Settings, database_url: str, redis_url: str) ->
         # Through the outbox, like every email: retried, and visible to admins if it fails.
         with pool.connection() as conn:
             enqueue_password_reset(
-                conn, user_id, email, name, token, f"{base_url}/docs#/auth/ConfirmPasswordReset"
+                conn, user_id, email, name, token, f"{base_url}/docs#/auth/confirmPasswordReset"
             )
 
     return ApiServices(
