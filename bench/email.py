@@ -48,6 +48,7 @@ from multiprocessing.synchronize import Event  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
+import psutil  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 from psycopg import sql  # noqa: E402
@@ -108,6 +109,11 @@ class Child:
         self.stop = SPAWN.Event()
         self.process = SPAWN.Process(target=target, args=(*args, self.stop), daemon=True)
         self.process.start()
+
+    def cpu(self) -> float:
+        """CPU seconds this process has used so far."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     def close(self) -> None:
         self.stop.set()
@@ -316,7 +322,8 @@ def main() -> None:
         ready.wait(30)
         driver = Driver(app, args.assignees, args.tickets)
         warmup = args.tickets * args.assignees
-        children.append(Child(notifier_process, database_url, args.redis_url, settings, delivery))
+        notifier = Child(notifier_process, database_url, args.redis_url, settings, delivery)
+        children.append(notifier)
         workers = [Child(worker_process, database_url, args.redis_url, settings, delivery)
                    for _ in range(args.workers)]
         children += workers
@@ -326,9 +333,12 @@ def main() -> None:
 
         print(f"steady: {args.rate:g} commands/s x {args.assignees} assignees for "
               f"{args.seconds:g} s…", flush=True)
+        load_before = os.getloadavg()[0]
+        cpu_before = notifier.cpu(), sum(w.cpu() for w in workers)
         commits, lag = driver.steady(args.rate, args.seconds, args.drivers)
         expected = len(commits) * args.assignees
         _wait_for_lines(record, warmup + expected, 60)
+        cpu_after = notifier.cpu(), sum(w.cpu() for w in workers)
         time.sleep(2)  # anything doubled arrives too
         accepted = [r for r in _read_record(record) if r[1] in commits]
         latencies = [at - commits[position] for at, position, _, _ in accepted]
@@ -344,6 +354,10 @@ def main() -> None:
                                                        - min(commits.values())),
             **_check(accepted, set(commits), args.assignees),
             "p99_ms_by_stage": _stages(database_url, commits, accepted),
+            # What each stage costs, whatever else the machine was doing.
+            "notifier_cpu_ms_per_command": 1000 * (cpu_after[0] - cpu_before[0]) / len(commits),
+            "worker_cpu_ms_per_email": 1000 * (cpu_after[1] - cpu_before[1]) / len(accepted),
+            "load_average_1min": [load_before, os.getloadavg()[0]],
         }
         print(json.dumps(steady, indent=2), flush=True)
 
@@ -357,15 +371,20 @@ def main() -> None:
             positions = {driver.edit()[0] for _ in range(args.backlog)}
             _wait_until_queued(database_url, 120)
             started = time.time()
-            children += [Child(worker_process, database_url, args.redis_url, settings, delivery)
-                         for _ in range(args.workers)]
+            workers = [Child(worker_process, database_url, args.redis_url, settings, delivery)
+                       for _ in range(args.workers)]
+            children += workers
             _wait_for_lines(record, before + args.backlog * args.assignees, 300)
+            worker_cpu = sum(w.cpu() for w in workers)
             time.sleep(2)
             drained = [r for r in _read_record(record) if r[1] in positions]
             capacity = {
                 "emails": len(drained),
                 # From the worker process's start (imports and connections included).
                 "emails_per_s": len(drained) / (max(r[0] for r in drained) - started),
+                # Start-up included.
+                "worker_cpu_ms_per_email": 1000 * worker_cpu / len(drained),
+                "load_average_1min": os.getloadavg()[0],
                 **_check(drained, positions, args.assignees),
             }
             print(json.dumps(capacity, indent=2), flush=True)
