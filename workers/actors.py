@@ -1,4 +1,4 @@
-"""The `send_email` actor: delivers one outbox row, at most once per row.
+"""The `send_email` actor: delivers one outbox row, and does nothing for a row already done.
 
 The row lock is held from the status check to the status update, across the send: a duplicate
 message (relay re-enqueue, Redis redelivery) waits or finds the row sent and does nothing. The
