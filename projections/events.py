@@ -25,6 +25,8 @@ from projections.base import EVENTS_TABLE, HOME_SCHEMA, Batch, Recorded
 # that imports nothing else still decodes every stored event, projected or not.
 AGGREGATES = (Claim, Project, Ticket, User)
 _MAPPER = JsonEventMapper()
+# Positions one read scans at most (see read_batch).
+SCAN_WINDOW = 50_000
 _TABLE = sql.Identifier(HOME_SCHEMA, EVENTS_TABLE)
 _HEAD = sql.SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}").format(_TABLE)
 _COLUMNS = sql.SQL("notification_id, originator_id, originator_version, topic, state")
@@ -50,10 +52,13 @@ def read_batch(
 ) -> Batch:
     """Up to `limit` events after `after` whose topic is in `topics` (all when empty).
 
-    When fewer than `limit` match, the batch's position is the head: the events in between
+    Only a window of positions is scanned, so each read costs the same however far the head
+    is and whatever the planner believes (a freshly loaded log has no statistics, and an
+    unbounded range then gets bitmap-scanned and sorted whole, for every batch). When fewer
+    than `limit` match, the batch's position is the end of the window: the events in between
     are ones the projection does not read, and tracking past them keeps its lag honest.
     """
-    upto = head(cur)
+    upto = min(head(cur), after + max(SCAN_WINDOW, limit))
     if topics:
         cur.execute(_SELECT_TOPICS, (after, upto, list(topics), limit), prepare=True)
     else:
