@@ -35,7 +35,7 @@ def create_app(services: ApiServices) -> Litestar:
         opt=AUTHENTICATED,
     )
     return Litestar(
-        route_handlers=[*auth.ROUTES, health.health, *docs_routes(), protected],
+        route_handlers=[*auth.ROUTES, *health.ROUTES, *docs_routes(), protected],
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),

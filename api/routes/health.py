@@ -67,3 +67,5 @@ def _outbox(conn: Connection[DictRow]) -> OutboxCounts:
         # The notifier has not installed its outbox yet: nothing is waiting to be sent.
         return OutboxCounts(pending=0, failed=0)
 
+
+ROUTES = [health]
