@@ -17,8 +17,8 @@ from api.errors import Problem
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti"]
-# Verified tokens remembered per process. PyJWT spends ~0.5 ms of CPU per verification, more than
-# the rest of a small request; a client sends the same token until it expires.
+# Verified tokens remembered per process: a client sends the same token until it expires, and
+# re-verifying it (~60 µs of CPU with PyJWT) is a tenth of a small read's CPU.
 VERIFIED_CACHE_SIZE = 10_000
 
 
