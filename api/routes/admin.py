@@ -10,7 +10,7 @@ from litestar import Response, get, post
 from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import problem_responses
-from api.headers import MinPosition
+from api.headers import TRAIL_POSITION, MinPosition, position_header
 from api.paging import Cursor, Limit
 from api.views import Accepted
 from commands.errors import NotFound
@@ -52,6 +52,7 @@ def list_emails(
     sync_to_thread=True,
     summary="Send a failed email again (admin)",
     description="It is tried again now with a fresh set of attempts. A sent email stays sent.",
+    response_headers=[TRAIL_POSITION],
     responses=problem_responses(401, 403, 404),
 )
 def retry_email(email_id: UUID, context: Context, actor: Actor) -> Response[Accepted]:
@@ -59,7 +60,9 @@ def retry_email(email_id: UUID, context: Context, actor: Actor) -> Response[Acce
     with context.services.pool.connection() as conn:
         if not outbox.retry_email(conn, email_id):
             raise NotFound("no such email")
-    return Response(Accepted("the email is queued to be sent again"), status_code=202)
+    # No event is recorded; the head of the log keeps "every command answers Trail-Position".
+    return Response(Accepted("the email is queued to be sent again"), status_code=202,
+                    headers=position_header(context.trail.current_position()))
 
 
 ROUTES = [list_emails, retry_email]
