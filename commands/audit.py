@@ -136,6 +136,8 @@ class Audit:
 
 def _log_entry(row: dict[str, Any]) -> LogEntry:
     data: dict[str, Any] = msgspec.json.decode(bytes(row["state"]))
+    # The library's bookkeeping, not part of what happened.
+    data.pop("originator_topic", None)
     topic: str = row["topic"]
     actor = data.get("actor_id")
     return LogEntry(
