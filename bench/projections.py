@@ -58,6 +58,7 @@ from projections.catalog import READ_MODELS  # noqa: E402
 from projections.events import read_batch  # noqa: E402
 from projections.positions import wait_for_position  # noqa: E402
 from projections.rebuild import install, rebuild  # noqa: E402
+from projections.runner import tune_gc  # noqa: E402
 from projections.tickets import (  # noqa: E402
     INDEXES,
     TicketFilters,
@@ -469,6 +470,7 @@ def main() -> None:
     parser.add_argument("--phases", default="events,queries",
                         help="events (seed, read, rebuild, lag), queries, or both")
     args = parser.parse_args()
+    tune_gc()  # as `trail projector` and `trail projections rebuild` do
     phases = set(args.phases.split(","))
     if "events" in phases:
         event_phases(args)

@@ -20,10 +20,13 @@ _DONE = object()
 
 
 class ReadAhead:
-    """Iterates over the batches after `after` up to the head, read `depth` batches ahead."""
+    """Iterates over the batches after `after` up to the head, read `depth` batches ahead.
+
+    One batch ahead already overlaps reading with writing; each more only holds memory.
+    """
 
     def __init__(
-        self, conninfo: str, after: int, topics: Sequence[str], batch_size: int, depth: int = 2
+        self, conninfo: str, after: int, topics: Sequence[str], batch_size: int, depth: int = 1
     ) -> None:
         self._conninfo = conninfo
         self._after = after

@@ -38,7 +38,7 @@ from projections.versions import (
 
 logger = logging.getLogger(__name__)
 
-REBUILD_BATCH = 20000
+REBUILD_BATCH = 50_000
 SWITCH_ATTEMPTS = 10
 
 Progress = Callable[[int], None]

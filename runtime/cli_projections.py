@@ -21,7 +21,7 @@ from projections.catalog import BY_NAME, READ_MODELS
 from projections.errors import ProjectionError
 from projections.positions import projection_status
 from projections.rebuild import rebuild
-from projections.runner import run_projections
+from projections.runner import run_projections, tune_gc
 from runtime.embedded import postgres_env, start_postgres
 from runtime.settings import settings as load_settings
 
@@ -63,6 +63,7 @@ def projector_command() -> None:
     Exits non-zero when a projector fails, after logging the event position it failed at.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    tune_gc()
     stopping = _stop_on_signals()
     with _database_url() as database_url:
         env = _env(database_url)
@@ -97,6 +98,7 @@ def rebuild_command(names: tuple[str, ...]) -> None:
     is dropped. A running `trail projector` follows the switch.
     """
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    tune_gc()
     models = _models(names)
     with _database_url() as database_url:
         env = _env(database_url)
