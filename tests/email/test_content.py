@@ -178,4 +178,4 @@ def test_a_password_reset_goes_through_the_same_pipeline(
     assert accepted.message["Subject"] == "Reset your Trail password"
     assert link in accepted.part("plain")
     assert "tok-123" in accepted.part("plain")
-    assert "one hour" in accepted.part("plain")
+    assert "within one hour" in accepted.part("plain")
