@@ -1,10 +1,12 @@
 """The email outbox: a projection whose view is one row per email to send.
 
 For each command that changed a ticket it writes one row per recipient (every current assignee
-after the command, and anyone the command removed from the assignees), in the same transaction
-as its tracking position. Rows are keyed by (command_id, recipient_id) and inserted with
-ON CONFLICT DO NOTHING, so replaying the log from any position never emails anyone twice; this
-table is therefore never dropped or rebuilt.
+after the command, and anyone the command removed from the assignees; not deactivated users),
+in the same transaction as its tracking position. A command that changed nothing a reader would
+see (assignees set to the same list) sends nothing. Rows are keyed by (command_id, recipient_id)
+and inserted with ON CONFLICT DO NOTHING, so replaying the log from any position never emails
+anyone twice. The projection is never rebuilt (a rebuild would drop the delivery state with the
+old version's tables); its tables are migrated instead.
 
 A row holds everything its email needs (ticket key, title, changes, names and addresses), so
 delivery never reads a read model that a rebuild may be rewriting. The names come from three
