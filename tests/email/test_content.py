@@ -179,3 +179,21 @@ def test_a_password_reset_goes_through_the_same_pipeline(
     assert link in accepted.part("plain")
     assert "tok-123" in accepted.part("plain")
     assert "within one hour" in accepted.part("plain")
+
+
+def test_setting_the_same_assignees_again_changes_nothing_and_emails_nobody(
+    app: Trail, people: People, mailbox: Mailbox, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    sam = people.user("Sam Same")
+    project = people.project("SAM")
+    ticket = people.ticket(project, "Same again", sam)
+    mailbox.wait_for(for_ticket(ticket), 1)
+
+    app.assign_ticket(people.admin, AssignTicket(ticket_id=ticket, user_ids=(sam.id,)))
+    # A later change that does email: once it arrives, the notifier is past the no-op.
+    app.edit_ticket(people.admin, EditTicket(ticket_id=ticket, title="Changed"))
+
+    [_, accepted] = mailbox.wait_for(for_ticket(ticket), 2)
+    assert "Title: Same again → Changed" in accepted.part("plain")
+    row = db.execute("SELECT count(*) FROM outbox WHERE ticket_id = %s", (ticket,)).fetchone()
+    assert row == (2,)
