@@ -161,7 +161,7 @@ def _initdb(pgdata: Path, user: _OsUser | None) -> None:
             # OS locales are installed; lc_* = C keeps initdb from failing on an odd $LANG.
             "--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8",
             # Match the default of the postgres Docker image (en_US locale), used in production.
-            "--text-search-config=pg_catalog.english",
+            "--text-search-config=english",
         ],
         user, cwd=staging.parent, timeout=STARTUP_TIMEOUT,
     )
