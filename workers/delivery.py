@@ -69,9 +69,11 @@ def claim(conn: psycopg.Connection[Any], email_id: UUID) -> Claimed | None:
 
 
 def mark_sent(conn: psycopg.Connection[Any], email_id: UUID, attempts: int) -> None:
+    # A sent row is never rendered again: drop a password-reset token so no copy of it
+    # outlives the email (backups, database dumps).
     conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = %s, "
-        "last_error = NULL WHERE id = %s",
+        "last_error = NULL, payload = payload - 'token' WHERE id = %s",
         (attempts, email_id),
     )
 
