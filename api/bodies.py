@@ -59,6 +59,9 @@ def shape_issues(value: Any, struct: type[msgspec.Struct]) -> list[FieldIssue]:
         for name in value
         if name not in fields
     ]
+    issues += [
+        FieldIssue(name, NUL_MESSAGE) for name, item in value.items() if contains_nul(item)
+    ]
     for name, info in fields.items():
         if name not in value:
             if info.required:
@@ -75,6 +78,21 @@ def shape_issues(value: Any, struct: type[msgspec.Struct]) -> list[FieldIssue]:
         except msgspec.ValidationError as error:
             issues.append(FieldIssue("body", _message(error)))
     return issues
+
+
+NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
+
+
+def contains_nul(value: Any) -> bool:
+    """JSON may carry U+0000 in a string; PostgreSQL text cannot, so it is refused at the door
+    (stored in an event, it would stop every read model that copies the field)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    return False
 
 
 def _message(error: msgspec.ValidationError) -> str:

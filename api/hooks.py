@@ -1,5 +1,5 @@
 """What runs before every handler, in the contract's order of answers: who is calling (401)
-first, then whether the body is acceptable (415, 413, 400, 422)."""
+first, then whether the query and the body are acceptable (415, 413, 400, 422)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from anyio import to_thread
 from litestar import Request
 from litestar.datastructures import State
 
-from api.bodies import body_type, check_body
+from api.bodies import NUL_MESSAGE, body_type, check_body, contains_nul
 from api.context import Context
+from api.errors import FieldIssue, InvalidInput
 from api.tokens import bearer_token
 from commands.permissions import Actor
 
@@ -31,6 +32,9 @@ async def before_request(request: Request[Any, Any, Any]) -> None:
         # The account as it is now: a deactivated user's tokens stop working at once, and a
         # role change applies to the very next request.
         request.state.actor = await to_thread.run_sync(context.trail.actor, user_id)
+    bad = sorted({k for k, v in request.query_params.multi_items() if contains_nul(v)})
+    if bad:
+        raise InvalidInput(FieldIssue(name, NUL_MESSAGE) for name in bad)
     struct = body_type(request)
     if struct is not None:
         await check_body(request, struct)

@@ -332,6 +332,16 @@ def test_comment_body_must_be_1_to_20000_chars(client: Client, accounts: Account
     assert_invalid(response, "body")
 
 
+def test_nul_characters_are_refused_in_bodies_and_queries(
+    client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    dev = accounts.developer.token
+    body = {"project_id": project["id"], "title": "a\u0000b", "tags": ["ok", "n\u0000"]}
+    assert_invalid(client.post("/tickets", dev, json=body), "title", "tags")
+    assert_invalid(client.get("/tickets?q=a%00b", dev), "q")
+    assert_invalid(register(client, name="Nul\u0000 Person", email="nul@example.com"), "name")
+
+
 # --- queries ----------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,12 @@ def test_no_server_errors_and_no_schema_violations(
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    # Whatever was accepted must not have stopped a read model (a value PostgreSQL cannot
+    # store, say): every projection catches up with the log.
+    deadline = time.monotonic() + 60
+    while True:
+        projections = client.get("/health").json()["projections"]
+        if all(p["lag"] == 0 for p in projections.values()):
+            break
+        assert time.monotonic() < deadline, f"projections stopped: {projections}"
+        time.sleep(0.5)
