@@ -58,7 +58,12 @@ def _read_user(context: Context, user_id: UUID, min_position: int | None) -> Use
     responses=problem_responses(401, 404, 422, 503),
 )
 def me(context: Context, actor: Actor, min_position: MinPosition = None) -> UserView:
-    return _read_user(context, actor.id, min_position)
+    try:
+        return _read_user(context, actor.id, min_position)
+    except NotFound:
+        # The caller exists (its token just checked out against the event store); the users
+        # model has not caught up with its registration yet. Never answer 404 about oneself.
+        return user_view(context.trail.user(actor.id))
 
 
 @get(
