@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from api.consistency import wait_for_reads
 from api.context import Context
-from api.errors import problem_responses
+from api.errors import invalid, problem_responses
 from api.headers import MinPosition
 from commands.errors import Forbidden
 from commands.permissions import Actor
@@ -42,6 +42,9 @@ def get_stats(
 ) -> Stats:
     if not actor.works_tickets:
         raise Forbidden("a reporter sees only some tickets, so no figures over all of them")
+    if to == date.max:
+        # The window ends at the start of the day after `to`, which this date does not have.
+        raise invalid("to", f"must be before {date.max.isoformat()}")
     wait_for_reads(context, READS, min_position)
     with context.services.pool.connection() as conn:
         return stats_model.stats(conn, StatsFilters(project_id=project_id, from_=from_, to=to))

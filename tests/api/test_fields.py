@@ -375,6 +375,15 @@ def test_invalid_event_parameters_are_422(client: Client, accounts: Accounts, qu
     assert_invalid(client.get(f"/events?{query}", accounts.admin.token), bad)
 
 
+@pytest.mark.parametrize(("query", "bad"), [
+    ("from=2026-12-01&to=2026-01-01", "from"), ("to=9999-12-31", "to"), ("from=soon", "from"),
+    ("project_id=x", "project_id"),
+])
+def test_invalid_stats_parameters_are_422(client: Client, accounts: Accounts, query: str,
+                                          bad: str) -> None:
+    assert_invalid(client.get(f"/stats?{query}", accounts.developer.token), bad)
+
+
 def test_version_and_as_of_rules(client: Client, accounts: Accounts,
                                  project: dict[str, Any]) -> None:
     dev = accounts.developer.token
