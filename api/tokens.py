@@ -32,8 +32,8 @@ class TokenIssuer:
         self._key = secret_key
         self.lifetime = lifetime
         self._clock = clock
-        # token -> (subject, exp): only the exact bytes that verified once hit this.
-        self._verified: dict[str, tuple[UUID, int]] = {}
+        # token -> (subject, exp, iat): only the exact bytes that verified once hit this.
+        self._verified: dict[str, tuple[UUID, int, int]] = {}
 
     def issue(self, user_id: UUID) -> str:
         now = self._clock()
@@ -46,23 +46,27 @@ class TokenIssuer:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def subject(self, token: str) -> UUID:
-        """The user a valid token names; 401 for anything forged, expired or malformed.
+        """The user a valid token names; 401 for anything forged, expired or malformed."""
+        return self.verified(token)[0]
+
+    def verified(self, token: str) -> tuple[UUID, datetime]:
+        """The user a valid token names and when it was issued (a password change voids
+        tokens issued before it); 401 for anything forged, expired or malformed.
 
         Only HS256 is accepted, so `alg: none` and algorithm-confusion tokens fail here.
         """
         known = self._verified.get(token)
-        if known is not None:
-            subject, expires = known
-            if self._clock().timestamp() < expires:
-                return subject
+        if known is None:
+            known = self._verify(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = known
+        subject, expires, issued = known
+        if self._clock().timestamp() >= expires:
             raise unauthenticated("the token has expired")
-        subject, expires = self._verify(token)
-        if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (subject, expires)
-        return subject
+        return subject, datetime.fromtimestamp(issued, UTC)
 
-    def _verify(self, token: str) -> tuple[UUID, int]:
+    def _verify(self, token: str) -> tuple[UUID, int, int]:
         try:
             claims = jwt.decode(
                 token,
@@ -70,7 +74,7 @@ class TokenIssuer:
                 algorithms=[ALGORITHM],
                 options={"require": REQUIRED_CLAIMS},
             )
-            return UUID(str(claims["sub"])), int(claims["exp"])
+            return UUID(str(claims["sub"])), int(claims["exp"]), int(claims["iat"])
         except jwt.ExpiredSignatureError:
             raise unauthenticated("the token has expired") from None
         except (jwt.InvalidTokenError, ValueError):

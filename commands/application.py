@@ -22,6 +22,7 @@ from commands.credentials import Credentials, password_errors
 from commands.errors import (
     AccountPending,
     Conflict,
+    Forbidden,
     InvalidResetToken,
     NotFound,
     Unauthenticated,
@@ -210,11 +211,16 @@ class Trail(Application[UUID]):
             raise Unauthenticated("wrong email or password")
         return user
 
-    def actor(self, user_id: UUID) -> Actor:
-        """The caller as it is now: a deactivated or pending account acts no more."""
+    def actor(self, user_id: UUID, authenticated_at: datetime | None = None) -> Actor:
+        """The caller as it is now: a deactivated or pending account acts no more, and access
+        granted before its latest password change (`authenticated_at`) is void."""
         user = self._find(User, user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("this account may not act")
+        changed = user.password_changed_at
+        # Tokens carry whole seconds.
+        if authenticated_at and changed and authenticated_at < changed.replace(microsecond=0):
+            raise Unauthenticated("the password has changed since this token was issued")
         return Actor(id=user.id, role=user.role, name=user.name)
 
     def user(self, user_id: UUID) -> User:
@@ -224,6 +230,9 @@ class Trail(Application[UUID]):
         require_self_or_admin(actor, command.user_id)
         if command.role is not UNSET or command.status is not UNSET:
             require_admin(actor)
+            if command.user_id == actor.id:
+                # An admin demoting or deactivating itself could leave nobody to undo it.
+                self._refuse_self_demotion(command)
 
         def attempt() -> Outcome:
             user = self._load(User, command.user_id, "user")
@@ -237,6 +246,14 @@ class Trail(Application[UUID]):
             return self._save(user)
 
         return self._retrying(attempt)
+
+    @staticmethod
+    def _refuse_self_demotion(command: ChangeUser) -> None:
+        if command.role not in (UNSET, Role.ADMIN) or command.status not in (
+            UNSET,
+            UserStatus.ACTIVE,
+        ):
+            raise Forbidden("an admin cannot take away its own role or deactivate itself")
 
     def start_password_reset(self, email: str) -> tuple[User, str] | None:
         """Issue a reset token for a known, not deactivated account; None otherwise, so the
@@ -256,6 +273,13 @@ class Trail(Application[UUID]):
         user_id = self.credentials.redeem_reset_token(token, new_password, self.clock())
         if user_id is None:
             raise InvalidResetToken("the reset token is unknown, used or expired")
+
+        def attempt() -> Outcome:
+            user = self._load(User, user_id, "user")
+            user.record_password_change(self._stamp(user_id))
+            return self._save(user)
+
+        self._retrying(attempt)
         return user_id
 
     # --- projects ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -48,6 +49,14 @@ class User(Aggregate):
         def apply(self, user: User) -> None:
             user.name = self.name
 
+    class PasswordChanged(Event):
+        """The fact only, never the secret: access issued before it stops working."""
+
+        TOPIC = "trail.User.PasswordChanged"
+
+        def apply(self, user: User) -> None:
+            user.password_changed_at = self.timestamp
+
     class Deactivated(Event):
         TOPIC = "trail.User.Deactivated"
         old_status: UserStatus
@@ -76,6 +85,7 @@ class User(Aggregate):
         self.role = role
         self.status = status
         self.approved = status is not UserStatus.PENDING
+        self.password_changed_at: datetime | None = None
 
     @classmethod
     def register(
@@ -119,6 +129,9 @@ class User(Aggregate):
         require(errors)
         if clean != self.name:
             self._record(stamp, self.Renamed, old_name=self.name, name=clean)
+
+    def record_password_change(self, stamp: Stamp) -> None:
+        self._record(stamp, self.PasswordChanged)
 
     def change_role(self, stamp: Stamp, role: Role) -> None:
         if role != self.role:

@@ -85,7 +85,10 @@ def clean_text(
 ) -> str:
     """Trim, then measure: the contract measures and stores strings trimmed."""
     text = value.strip()
-    if len(text) < low:
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL: refusing it here keeps it out of the event log.
+        errors.append(FieldError(field, "must not contain NUL characters"))
+    elif len(text) < low:
         message = "must not be blank" if low == 1 else f"must be at least {low} characters"
         errors.append(FieldError(field, message))
     elif len(text) > high:

@@ -35,10 +35,10 @@ COLUMNS = ("id", "seq", "name", "email", "role", "status", "created_at", "update
 
 class UsersProjection(ReadModel):
     name = "users"
-    revision = 1
+    revision = 2
     topics = topics_of(
         User.Registered, User.Approved, User.RoleChanged, User.Renamed, User.Deactivated,
-        User.Reactivated,
+        User.Reactivated, User.PasswordChanged,
     )
     tables = {"users": USERS_DDL}
     indexes = ("CREATE UNIQUE INDEX users_seq ON users (seq)",)

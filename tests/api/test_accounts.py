@@ -79,6 +79,9 @@ def _reset_token(database_url: str, email: str) -> str:
 def test_password_reset_end_to_end(client: Client, accounts: Accounts,
                                    scratch_database_url: str) -> None:
     client.register("Forgetful Fred", "fred@example.com")
+    before_reset = client.login("fred@example.com")
+    # Tokens carry whole seconds: the reset must fall in a later second than this token.
+    time.sleep(1.1)
     assert client.post("/auth/password-reset", json={"email": "FRED@example.com"}
                        ).status_code == 202
     token = _reset_token(scratch_database_url, "fred@example.com")
@@ -90,7 +93,9 @@ def test_password_reset_end_to_end(client: Client, accounts: Accounts,
     assert done.status_code == 204
     assert client.post("/auth/token", json={"email": "fred@example.com",
                                             "password": PASSWORD}).status_code == 401
-    client.login("fred@example.com", "a brand new one 1")
+    after_reset = client.login("fred@example.com", "a brand new one 1")
+    assert client.get("/me", token=after_reset).status_code == 200
+    assert_problem(client.get("/me", token=before_reset), 401)
     again = client.post("/auth/password-reset/confirm",
                         json={"token": token, "new_password": "yet another one 2"})
     assert_problem(again, 400)

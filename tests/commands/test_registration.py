@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -183,3 +184,31 @@ def test_users_rename_themselves_and_only_admins_change_roles_and_status(
     assert (outcome.recorded, outcome.version, user.role) == (1, 2, Role.DEVELOPER)
     # The role an actor has is the one it has now, not when it logged in.
     assert app.actor(other).role is Role.DEVELOPER
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"role": Role.DEVELOPER}, {"role": Role.REPORTER}, {"status": UserStatus.DEACTIVATED}],
+)
+def test_an_admin_cannot_lock_itself_out(
+    app: Trail, admin: Actor, change: dict[str, object]
+) -> None:
+    with pytest.raises(Forbidden):
+        app.change_user(admin, ChangeUser(user_id=admin.id, **change))  # type: ignore[arg-type]
+    assert app.actor(admin.id).role is Role.ADMIN
+    # Restating what it already is changes nothing and is not refused.
+    same = app.change_user(admin, ChangeUser(user_id=admin.id, role=Role.ADMIN))
+    assert same.recorded == 0
+
+
+def test_tokens_issued_before_a_password_reset_no_longer_act(app: Trail) -> None:
+    user_id = register(app, "Pat Reset")
+    issued = app.clock()
+    started = app.start_password_reset(app.user(user_id).email)
+    assert started is not None
+    app.finish_password_reset(started[1], "a new password 9")
+    changed = app.user(user_id).password_changed_at
+    assert changed is not None and changed >= issued
+    with pytest.raises(Unauthenticated):
+        app.actor(user_id, changed.replace(microsecond=0) - timedelta(seconds=1))
+    assert app.actor(user_id, changed.replace(microsecond=0)).id == user_id

@@ -420,3 +420,10 @@ def test_every_change_event_names_its_field_with_from_and_to() -> None:
     ]
     events = when(ticket, ticket.assign, [BOB]).then(Ticket.AssigneesChanged)
     assert events[0].changes() == {"assignee_ids": ([], [BOB])}
+
+
+def test_a_nul_character_is_refused_in_any_text_field() -> None:
+    ticket = given(a_ticket())
+    when(ticket, ticket.edit, title="bad\x00title", description="also\x00bad").then_error(
+        InvalidFields, fields=["title", "description"]
+    )
