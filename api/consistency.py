@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from api.context import Context
-from api.errors import Problem, invalid
-from api.headers import MIN_POSITION_HEADER
+from api.errors import Problem
 from projections.positions import Source, wait_for_position
 
 
@@ -20,17 +19,13 @@ def position_source(context: Context) -> Source:
 def wait_for_reads(context: Context, names: Sequence[str], position: int | None) -> None:
     """Return once the read models `names` have processed `position`; 503 after the bound.
 
-    A position beyond the last recorded event was never answered to any write, and waiting
-    could not help: it is the client's error (422), not the server's.
+    A position beyond the last recorded event is waited for like any other, as the contract
+    says: another client's write may reach it within the bound.
     """
     if position is None:
         return
     timeout = context.services.settings.min_position_timeout
     source = position_source(context)
-    if wait_for_position(source, names, position, timeout=0):
-        return
-    if position > context.trail.current_position():
-        raise invalid(MIN_POSITION_HEADER, "is beyond the last recorded position")
     if not wait_for_position(source, names, position, timeout):
         raise Problem(
             503,

@@ -93,9 +93,19 @@ def test_min_position_waits_for_the_read_models(client: Client, accounts: Accoun
     assert ticket_id in {t["id"] for t in listed.json()["items"]}
 
 
-def test_min_position_beyond_the_log_is_422_and_garbage_too(client: Client,
-                                                            accounts: Accounts) -> None:
-    for value in ("999999999", "-1", "soon"):
+def test_min_position_not_reached_in_5_seconds_is_503_with_retry_after(
+        client: Client, accounts: Accounts) -> None:
+    started = time.monotonic()
+    response = client.http.get("/tickets", headers={
+        "Authorization": f"Bearer {accounts.admin.token}", "Trail-Min-Position": "999999999"})
+    waited = time.monotonic() - started
+    assert_problem(response, 503)
+    assert int(response.headers["retry-after"]) >= 1
+    assert 4.5 <= waited < 8
+
+
+def test_min_position_that_is_not_a_position_is_422(client: Client, accounts: Accounts) -> None:
+    for value in ("-1", "soon"):
         started = time.monotonic()
         response = client.http.get("/tickets", headers={
             "Authorization": f"Bearer {accounts.admin.token}", "Trail-Min-Position": value})

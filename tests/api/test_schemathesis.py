@@ -44,6 +44,9 @@ def test_no_server_errors_and_no_schema_violations(
         f'"path.project_id" = "{project["id"]}"\n'
         f'"path.comment_id" = "{comment["id"]}"\n'
         f'"path.user_id" = "{accounts.other_reporter.id}"\n'
+        # A position the read models have passed: an unreached one answers 503 after 5 s, as
+        # the contract says, which this check would count as a server error.
+        '"header.Trail-Min-Position" = "1"\n'
     )
     result = subprocess.run(
         [
