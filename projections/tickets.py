@@ -102,7 +102,7 @@ COLUMNS = (
 
 class TicketsProjection(ReadModel):
     name = "tickets"
-    revision = 1
+    revision = 2
     topics = topics_of(Project.Created, *TICKET_EVENTS)
     tables = {"tickets": TICKETS_DDL, "ticket_projects": PROJECTS_DDL}
     indexes = INDEXES
@@ -162,6 +162,11 @@ def _created(position: int, event: Ticket.Created, keys: dict[UUID, str]) -> dic
     }
 
 
+# The first this many characters of a ticket's comments are searchable (about a hundred long
+# comments); the comments themselves are all kept, in the comments model.
+SEARCHED_COMMENT_CHARS = 200_000
+
+
 def _fold(row: dict[str, Any], event: Ticket.Event) -> None:
     match event:
         case Ticket.TitleChanged(title=title):
@@ -183,9 +188,18 @@ def _fold(row: dict[str, Any], event: Ticket.Event) -> None:
         case Ticket.Commented(comment_id=cid, body=body) | Ticket.CommentEdited(
             comment_id=cid, body=body
         ):
-            row["comment_bodies"][str(cid)] = body
+            _index_comment(row["comment_bodies"], str(cid), body)
     row["version"] = event.originator_version
     row["updated_at"] = event.timestamp
+
+
+def _index_comment(bodies: dict[str, str], comment_id: str, body: str) -> None:
+    """Keep a comment's words searchable, up to a bound on all of the ticket's comments:
+    PostgreSQL refuses a tsvector over 1 MB, and that refusal would stop the projection."""
+    bodies.pop(comment_id, None)
+    room = SEARCHED_COMMENT_CHARS - sum(len(b) for b in bodies.values())
+    if room > 0:
+        bodies[comment_id] = body[:room]
 
 
 # --- queries ----------------------------------------------------------------------------------

@@ -95,6 +95,23 @@ def test_full_text_finds_title_description_and_comment_words(
     assert found("first") == {by_comment}
 
 
+def test_a_long_discussion_stays_searchable_and_never_stops_the_projection(
+    app: Trail, people: People, conn: Conn, trail_env: dict[str, str]
+) -> None:
+    """Over 1 MB of distinct words in comments would not fit a PostgreSQL tsvector."""
+    project_id = new_project(app, people.admin)
+    ticket_id = new_ticket(app, people.dev, project_id, "Long talk")
+    app.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body="wombatish opener"))
+    for n in range(60):
+        words = " ".join(f"w{n}x{i}q" for i in range(2_500))[:20_000]
+        app.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body=words))
+    project_all(trail_env)
+
+    filters = TicketFilters(project_id=project_id, q="wombatish")
+    assert [t.id for t in list_tickets(conn, filters, admin_view(people), 10).items] == [ticket_id]
+    assert get_ticket(conn, ticket_id, admin_view(people)).version == 62  # type: ignore[union-attr]
+
+
 def test_filters_and_priority_sort(
     app: Trail, people: People, conn: Conn, trail_env: dict[str, str]
 ) -> None:
