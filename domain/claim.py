@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import NameTaken
+from domain.stamped import StampedAggregate
 from domain.values import Stamp
 
 CLAIM_NAMESPACE = uuid5(NAMESPACE_URL, "https://trail.dev/claims")
@@ -21,7 +22,7 @@ def claim_id(kind: str, key: str) -> UUID:
     return uuid5(CLAIM_NAMESPACE, f"{kind}:{key}")
 
 
-class Claim(Aggregate):
+class Claim(StampedAggregate):
     TOPIC = "trail.Claim"
 
     class Event(Aggregate.Event):
@@ -57,12 +58,10 @@ class Claim(Aggregate):
 
     @classmethod
     def take_new(cls, stamp: Stamp, *, kind: str, key: str, owner_id: UUID) -> Claim:
-        return cls._create(
+        return cls._begin(
             cls.Taken,
-            id=claim_id(kind, key),
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
+            stamp,
+            claim_id(kind, key),
             kind=kind,
             key=key,
             owner_id=owner_id,
@@ -73,19 +72,8 @@ class Claim(Aggregate):
             return
         if self.owner_id is not None:
             raise NameTaken(f"{self.kind} {self.key!r} is taken")
-        self.trigger_event(
-            self.Retaken,
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
-            owner_id=owner_id,
-        )
+        self._record(stamp, self.Retaken, owner_id=owner_id)
 
     def release(self, stamp: Stamp) -> None:
         if self.owner_id is not None:
-            self.trigger_event(
-                self.Released,
-                timestamp=stamp.at,
-                actor_id=stamp.actor_id,
-                command_id=stamp.command_id,
-            )
+            self._record(stamp, self.Released)

@@ -7,6 +7,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import FieldError, ProjectArchived, require
+from domain.stamped import StampedAggregate
 from domain.values import (
     PROJECT_DESCRIPTION_MAX,
     Stamp,
@@ -23,7 +24,7 @@ def clean_project_description(errors: list[FieldError], value: str | None) -> st
     return text or None
 
 
-class Project(Aggregate):
+class Project(StampedAggregate):
     TOPIC = "trail.Project"
 
     class Event(Aggregate.Event):
@@ -78,25 +79,15 @@ class Project(Aggregate):
             clean_project_description(errors, description),
         )
         require(errors)
-        return cls._create(
+        return cls._begin(
             cls.Created,
-            id=project_id,
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
+            stamp,
+            project_id,
             name=clean[0],
             key=clean[1],
             description=clean[2],
         )
 
-    def _record(self, stamp: Stamp, event_class: type[Project.Event], **values: object) -> None:
-        self.trigger_event(
-            event_class,
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
-            **values,
-        )
 
     def revise(self, stamp: Stamp, *, name: str, description: str | None) -> None:
         if self.archived:

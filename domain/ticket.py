@@ -21,6 +21,7 @@ from domain.errors import (
     UnknownComment,
     require,
 )
+from domain.stamped import StampedAggregate
 from domain.values import (
     WORKFLOW,
     Priority,
@@ -44,7 +45,7 @@ class Comment(msgspec.Struct, frozen=True):
     edited_at: datetime | None = None
 
 
-class Ticket(Aggregate):
+class Ticket(StampedAggregate):
     TOPIC = "trail.Ticket"
 
     class Event(Aggregate.Event):
@@ -257,12 +258,10 @@ class Ticket(Aggregate):
             clean_tags(errors, tuple(tags)),
         )
         require(errors)
-        return cls._create(
+        return cls._begin(
             cls.Created,
-            id=ticket_id,
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
+            stamp,
+            ticket_id,
             project_id=project_id,
             number=number,
             title=clean[0],
@@ -275,14 +274,6 @@ class Ticket(Aggregate):
             assignee_ids=tuple(dict.fromkeys(assignee_ids)),
         )
 
-    def _record(self, stamp: Stamp, event_class: type[Ticket.Event], **values: Any) -> None:
-        self.trigger_event(
-            event_class,
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
-            **values,
-        )
 
     @property
     def created_at(self) -> datetime:

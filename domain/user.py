@@ -8,10 +8,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import FieldError, TransitionNotAllowed, require
+from domain.stamped import StampedAggregate
 from domain.values import Role, Stamp, UserStatus, clean_name
 
 
-class User(Aggregate):
+class User(StampedAggregate):
     TOPIC = "trail.User"
 
     class Event(Aggregate.Event):
@@ -102,26 +103,16 @@ class User(Aggregate):
         errors: list[FieldError] = []
         clean = clean_name(errors, name)
         require(errors)
-        return cls._create(
+        return cls._begin(
             cls.Registered,
-            id=user_id,
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
+            stamp,
+            user_id,
             name=clean,
             email=email,
             role=role,
             status=status,
         )
 
-    def _record(self, stamp: Stamp, event_class: type[User.Event], **values: object) -> None:
-        self.trigger_event(
-            event_class,
-            timestamp=stamp.at,
-            actor_id=stamp.actor_id,
-            command_id=stamp.command_id,
-            **values,
-        )
 
     def rename(self, stamp: Stamp, name: str) -> None:
         errors: list[FieldError] = []

@@ -1,0 +1,34 @@
+"""The base of Trail's aggregates: every event says who did it, in which command, and when."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.values import Stamp
+
+
+class StampedAggregate(Aggregate):
+    @classmethod
+    def _begin(
+        cls, event_class: type[Aggregate.Created], stamp: Stamp, aggregate_id: UUID, **values: Any
+    ) -> Self:
+        return cls._create(
+            event_class,
+            id=aggregate_id,
+            timestamp=stamp.at,
+            actor_id=stamp.actor_id,
+            command_id=stamp.command_id,
+            **values,
+        )
+
+    def _record(self, stamp: Stamp, event_class: type[Aggregate.Event], **values: Any) -> None:
+        self.trigger_event(
+            event_class,
+            timestamp=stamp.at,
+            actor_id=stamp.actor_id,
+            command_id=stamp.command_id,
+            **values,
+        )
