@@ -19,6 +19,7 @@ Extension points (projections/outbox.py and each read model use exactly these):
                                      # public.T
         indexes = ("CREATE INDEX outbox_pending ON outbox (status, id)",)  # built after the
                                      # bulk load of a rebuild, before the switch
+        extensions = ("btree_gin",)  # created if missing (in public) before the tables
         rebuildable = False          # a replay from position 0 must never happen (emails)
 
         def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:
@@ -96,6 +97,7 @@ class ReadModel(Projection["ReadModelView"]):
     topics: tuple[str, ...] = ()
     tables: ClassVar[Mapping[str, str]] = {}
     indexes: ClassVar[Sequence[str]] = ()
+    extensions: ClassVar[Sequence[str]] = ()
     rebuildable: ClassVar[bool] = True
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -153,6 +155,7 @@ class ReadModelView(PostgresTrackingRecorder):
 
     def create_in(self, cur: Cursor[DictRow], *, indexes: bool) -> None:
         """Schema, tracking table and tables (and indexes, unless a bulk load comes first)."""
+        self._create_extensions(cur)
         cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
         cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.schema)))
         super()._create_table(cur)
@@ -160,6 +163,19 @@ class ReadModelView(PostgresTrackingRecorder):
             cur.execute(statement)  # type: ignore[arg-type]
         if indexes:
             self.create_indexes(cur)
+
+    def _create_extensions(self, cur: Cursor[DictRow]) -> None:
+        """In the home schema, so that dropping a version never drops what others use; under a
+        lock, as two processes creating the same extension at once would collide."""
+        if not self.model.extensions:
+            return
+        cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext('extensions'))", (LOCK_CLASS,))
+        for name in self.model.extensions:
+            cur.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
+                    sql.Identifier(name), sql.Identifier(HOME_SCHEMA)
+                )
+            )
 
     def create_indexes(self, cur: Cursor[DictRow]) -> None:
         for statement in self.model.indexes:

@@ -90,7 +90,10 @@ INDEXES = (
     "CREATE INDEX tickets_reporter ON tickets (reporter_id, created_at, seq)",
     "CREATE INDEX tickets_assignees ON tickets USING gin (assignee_ids)",
     "CREATE INDEX tickets_tags ON tickets USING gin (tags)",
-    "CREATE INDEX tickets_search ON tickets USING gin (search)",
+    # project_id inside the GIN (btree_gin): "these words in this project" is one index scan
+    # instead of an AND of two bitmaps whose common-word half is huge (p50 12 ms -> 5 ms on 1M
+    # tickets); queries on words alone use the same index.
+    "CREATE INDEX tickets_search ON tickets USING gin (project_id, search)",
 )
 
 COLUMNS = (
@@ -102,10 +105,11 @@ COLUMNS = (
 
 class TicketsProjection(ReadModel):
     name = "tickets"
-    revision = 2
+    revision = 3
     topics = topics_of(Project.Created, *TICKET_EVENTS)
     tables = {"tickets": TICKETS_DDL, "ticket_projects": PROJECTS_DDL}
     indexes = INDEXES
+    extensions = ("btree_gin",)
 
     def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:
         new_projects = {
@@ -324,7 +328,9 @@ def _fetch(
         # matches goes lossy and PostgreSQL rechecks whole pages (p99 520 ms instead of 96 ms
         # on 1M tickets). Local to this query's transaction.
         conn.execute(f"SET LOCAL work_mem = '{FULL_TEXT_WORK_MEM}'")
-        return conn.execute(query, params).fetchall()
+        # Never prepared: a generic plan cannot tell a common word from a rare one, and the
+        # best plan differs by orders of magnitude (0.4 ms planned for the words, 200 ms not).
+        return conn.execute(query, params, prepare=False).fetchall()
 
 
 def ticket_visible_to(conn: Connection[DictRow], ticket_id: UUID, user_id: UUID) -> bool:
