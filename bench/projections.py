@@ -1,22 +1,22 @@
-"""Read-side benchmark: rebuild rate next to PostgreSQL's raw read rate, live projection lag under a
-steady command stream, and list-query latency over 1,000,000 tickets.
+"""Read-side benchmark: rebuild rate next to the rate the log can be read at, live projection lag
+under a steady command stream, and list-query latency over 1,000,000 tickets.
 
-    uv run python bench/projections.py                      # everything, 1,000,000 events
+    uv run python bench/projections.py                      # everything, about 4 minutes
     uv run python bench/projections.py --events 100000 --ticket-rows 100000 --lag-seconds 10
 
-Phases, each on a dedicated database of the server in --server (recreated every run):
-1. seed: generate events with the real aggregates (interleaved tickets with edits, assignments,
-   status moves and comments; users and projects first), encode them with the write side's own
-   mapper and COPY them into trail_events; a sample is read back and decoded to check the form.
-2. read: the raw rate PostgreSQL returns the events table in the runner's batch query, with and
-   without decoding, in the same run as
+Phases, on two dedicated databases of the server in --server (recreated every run):
+1. seed: events from the real aggregates (users and projects, then tickets worked on ~2,000 at a
+   time: status moves, comments, assignments, edits), encoded by the write side's own mapper and
+   COPY'd into trail_events; every 997th is read back, decoded and compared; then the store is
+   VACUUM ANALYZEd and checkpointed, as a running one would be.
+2. read: the log's read rate layer by layer (server scan, COPY to this process, the runner's
+   batch query as rows, and decoded through the mapper), in the same run as
 3. rebuild: `projections.rebuild.rebuild` of every read model from position 0.
 4. lag: `trail projector` in its own process; commands at a steady rate through the Trail app;
-   lag = time from a command's return to the NOTIFY of the last projection reaching its position.
-5. queries: 1,000,000 generated rows in the tickets read model (generated in SQL straight into
-   the live version's table, indexes built after), then `list_tickets` p50/p99 per query shape.
+   lag = from a command's return to the NOTIFY of the last projection reaching its position.
+5. queries: generated rows in the tickets read model (in SQL, straight into the live version's
+   table, indexes built after), then `list_tickets` p50/p99 per query shape.
 """
-
 from __future__ import annotations
 
 import argparse
