@@ -27,12 +27,13 @@ Extension points (projections/outbox.py and each read model use exactly these):
                   # to this version's schema (search_path), and the caller commits the rows
                   # together with the tracking position: all or nothing, exactly once
 
-`apply` receives every event of the batch whose topic is in `topics`, in position order; a
-batch may also be empty of events and only move the tracking position past events the model
-does not read. It must not read other models' views: they are at other positions.
+`apply` receives every event of the batch whose topic is in `topics`, in position order. A
+batch holding none of them only moves the tracking position past events the model does not read
+(`apply` is not called). It must not read other models' views: they are at other positions.
 
 Running: `projections.runner.run_projections([Outbox], env, stopping)` runs it (one runner per
-projection across processes, resuming from the tracking position); tests call
+projection across processes, resuming from the tracking position; call
+`projections.runner.tune_gc()` once in the process first); tests call
 `projections.runner.catch_up(Outbox, env)` to process everything recorded so far.
 """
 
