@@ -47,11 +47,15 @@ Progress = Callable[[int], None]
 class Rebuilt(NamedTuple):
     name: str
     version: int
+    position: int
+    """The log position the new version went live at."""
     events: int
+    """The events of the model's topics applied on the way there."""
     seconds: float
 
     @property
     def rate(self) -> float:
+        """Events applied per second."""
         return self.events / self.seconds if self.seconds else 0.0
 
 
@@ -108,14 +112,14 @@ def rebuild(
         view = open_view(model, env, version)
         try:
             events = _fill(view, conninfo(env), batch_size, show_progress)
-            events += _switch(view, batch_size)
+            position, caught_up = _switch(view, batch_size)
         finally:
             view.datastore.close()
         with control.cursor(row_factory=psycopg.rows.dict_row) as cur:
             drop_version(cur, model.name, old.version)
     seconds = time.perf_counter() - started
     logger.info("projection %s: version %s live after %.1f s", model.name, version, seconds)
-    return Rebuilt(model.name, version, events, seconds)
+    return Rebuilt(model.name, version, position, events + caught_up, seconds)
 
 
 def _lock_rebuild(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
@@ -170,8 +174,9 @@ def _drain(
     return events
 
 
-def _switch(view: ReadModelView, batch_size: int) -> int:
-    """Catch up to the head and make the new version live, all in one transaction."""
+def _switch(view: ReadModelView, batch_size: int) -> tuple[int, int]:
+    """Catch up to the head and make the new version live, all in one transaction; return the
+    position it went live at and the events applied on the way."""
     for attempt in range(1, SWITCH_ATTEMPTS + 1):
         try:
             with view.transaction() as cur:
@@ -179,7 +184,7 @@ def _switch(view: ReadModelView, batch_size: int) -> int:
                 live(cur, view.model.name, for_update=True)
                 position, events = _catch_up_in(cur, view, batch_size)
                 publish(cur, view.model, view.version, position)
-                return events
+                return position, events
         except OperationalError as error:
             if not isinstance(error.__cause__, psycopg.errors.LockNotAvailable):
                 raise

@@ -108,8 +108,9 @@ def rebuild_command(names: tuple[str, ...]) -> None:
             except ProjectionError as error:
                 raise click.ClickException(str(error)) from error
             click.echo(
-                f"{done.name}: version {done.version} live, {done.events:,} events in "
-                f"{done.seconds:.1f} s ({done.rate:,.0f} events/s)"
+                f"{done.name}: version {done.version} live at position {done.position:,}; "
+                f"{done.events:,} of its events applied in {done.seconds:.1f} s "
+                f"({done.position / done.seconds:,.0f} log positions/s)"
             )
 
 
