@@ -379,3 +379,19 @@ class Ticket(StampedAggregate):
 
     def can_be_seen_by_reporter(self, user_id: UUID) -> bool:
         return user_id == self.reporter_id or user_id in self.assignee_ids
+
+
+# Every kind of ticket event, for the projections that follow them all.
+TICKET_EVENTS: tuple[type[Ticket.Event], ...] = (
+    Ticket.Created,
+    Ticket.TitleChanged,
+    Ticket.DescriptionChanged,
+    Ticket.StatusChanged,
+    Ticket.PriorityChanged,
+    Ticket.TypeChanged,
+    Ticket.TagsChanged,
+    Ticket.DueDateChanged,
+    Ticket.AssigneesChanged,
+    Ticket.Commented,
+    Ticket.CommentEdited,
+)

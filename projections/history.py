@@ -15,11 +15,10 @@ from psycopg import Connection, Cursor
 from psycopg.rows import DictRow
 
 from commands.audit import HistoryEntry, history_entry
-from domain.ticket import Ticket
+from domain.ticket import TICKET_EVENTS, Ticket
 from projections.base import ReadModel, Recorded, topics_of
 from projections.bulk import insert
 from projections.paging import Page, check_limit, decode_cursor, page
-from projections.tickets import TICKET_EVENTS
 
 HISTORY_DDL = """
 CREATE TABLE ticket_history (

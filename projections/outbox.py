@@ -32,7 +32,7 @@ from psycopg.types.json import Jsonb
 
 from commands.mapper import JsonEventMapper
 from domain.project import Project
-from domain.ticket import Ticket
+from domain.ticket import TICKET_EVENTS, Ticket
 from domain.user import User
 from domain.values import UserStatus
 from projections.base import EVENTS_TABLE, HOME_SCHEMA, ReadModel, Recorded, topics_of
@@ -153,19 +153,6 @@ PASSWORD_RESET_SUBJECT = "Reset your Trail password"
 
 Cur = Cursor[DictRow]
 
-_TICKET_EVENTS = (
-    Ticket.Created,
-    Ticket.TitleChanged,
-    Ticket.DescriptionChanged,
-    Ticket.StatusChanged,
-    Ticket.PriorityChanged,
-    Ticket.TypeChanged,
-    Ticket.TagsChanged,
-    Ticket.DueDateChanged,
-    Ticket.AssigneesChanged,
-    Ticket.Commented,
-    Ticket.CommentEdited,
-)
 _COMMAND_EVENTS = sql.SQL(
     "SELECT notification_id, originator_version, topic, state FROM {} "
     "WHERE originator_id = %s AND originator_version >= %s ORDER BY originator_version LIMIT %s"
@@ -188,7 +175,7 @@ class Outbox(ReadModel):
     rebuildable = False
     topics = topics_of(
         User.Registered, User.Renamed, User.Deactivated, User.Approved, User.Reactivated,
-        Project.Created, *_TICKET_EVENTS,
+        Project.Created, *TICKET_EVENTS,
     )
     tables = TABLES
     indexes = INDEXES

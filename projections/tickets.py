@@ -19,26 +19,12 @@ from psycopg import Connection, Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.project import Project
-from domain.ticket import Ticket
+from domain.ticket import TICKET_EVENTS, Ticket
 from domain.values import PRIORITY_RANK, Priority, Role, Status, TicketType
 from projections.base import ReadModel, Recorded, topics_of
 from projections.bulk import fetch_by_ids, insert, upsert
 from projections.errors import InvalidQuery
 from projections.paging import Page, check_limit, decode_cursor, page
-
-TICKET_EVENTS = (
-    Ticket.Created,
-    Ticket.TitleChanged,
-    Ticket.DescriptionChanged,
-    Ticket.StatusChanged,
-    Ticket.PriorityChanged,
-    Ticket.TypeChanged,
-    Ticket.TagsChanged,
-    Ticket.DueDateChanged,
-    Ticket.AssigneesChanged,
-    Ticket.Commented,
-    Ticket.CommentEdited,
-)
 
 FULL_TEXT_WORK_MEM = "32MB"
 

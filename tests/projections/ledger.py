@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from domain.ticket import Ticket
+from domain.ticket import TICKET_EVENTS, Ticket
 from projections.base import ReadModel, Recorded
 from projections.bulk import insert
-from projections.tickets import TICKET_EVENTS
 
 
 class Ledger(ReadModel):
