@@ -17,6 +17,7 @@ COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-dev --no-install-project
 
 COPY domain ./domain
+COPY eventlog ./eventlog
 COPY commands ./commands
 COPY projections ./projections
 COPY api ./api

@@ -45,6 +45,5 @@ def create_app(services: ApiServices) -> Litestar:
         request_max_body_size=MAX_JSON_BODY,
         middleware=[DefineMiddleware(IdempotencyMiddleware, store=store, tokens=context.tokens)],
         openapi_config=openapi_config(),
-        on_startup=[store.create_table],
         state=State({"context": context}),
     )

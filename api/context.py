@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from api.ratelimit import LoginLimiter
 from api.services import ApiServices
 from api.tokens import TokenIssuer
-from commands.application import Trail
+from commands.services import Commands
 
 
 @dataclass(frozen=True)
@@ -31,5 +31,5 @@ class Context:
         )
 
     @property
-    def trail(self) -> Trail:
-        return self.services.trail
+    def commands(self) -> Commands:
+        return self.services.commands

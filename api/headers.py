@@ -60,14 +60,3 @@ def expected_version(if_match: str | None) -> int | None:
         raise Problem(412, 'If-Match must be "<version>" as sent in the ETag header',
                       kind="version-mismatch")
     return int(match.group("version"))
-
-
-def position_header(position: int) -> dict[str, str]:
-    return {"Trail-Position": str(position)}
-
-
-def ticket_headers(version: int, position: int | None = None) -> dict[str, str]:
-    headers = {"ETag": f'"{version}"'}
-    if position is not None:
-        headers.update(position_header(position))
-    return headers

@@ -38,19 +38,6 @@ _NOT_STORED = frozenset({401, 408, 429})
 # Expired keys are deleted by the claims themselves, once every this many per process.
 _PURGE_EVERY = 500
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_idempotency_keys (
-    caller text NOT NULL,
-    key text NOT NULL,
-    fingerprint text NOT NULL,
-    status integer,
-    headers jsonb,
-    body bytea,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (caller, key)
-);
-CREATE INDEX IF NOT EXISTS api_idempotency_keys_created ON api_idempotency_keys (created_at);
-"""
 
 
 class StoredResponse(msgspec.Struct, frozen=True):
@@ -80,12 +67,6 @@ class IdempotencyStore:
         self._ttl = settings.idempotency_ttl
         self._abandoned = settings.idempotency_abandoned_after
         self._claims = itertools.count(1)
-
-    def create_table(self) -> None:
-        with self._pool.connection() as conn, conn.transaction():
-            # Several API processes start at once; the lock keeps their DDL from racing.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('api_idempotency_keys'))")
-            conn.execute(SCHEMA)
 
     def claim(self, caller: str, key: str, fingerprint: str) -> ClaimResult:
         with self._pool.connection() as conn:

@@ -12,7 +12,7 @@ from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
 from redis import Redis
 
-from commands.application import Trail
+from commands.services import Commands
 
 
 class PasswordResetSender(Protocol):
@@ -41,7 +41,7 @@ class ApiSettings:
 
 @dataclass(frozen=True)
 class ApiServices:
-    trail: Trail
+    commands: Commands
     # Read models and the API's own tables (idempotency keys); rows come back as dicts.
     pool: ConnectionPool[Connection[DictRow]]
     redis: Redis

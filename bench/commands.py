@@ -52,7 +52,7 @@ import psycopg  # noqa: E402
 from eventsourcing.persistence import IntegrityError  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from commands.application import Trail  # noqa: E402
+from commands.base import Trail  # noqa: E402
 from commands.messages import (  # noqa: E402
     ChangeUser,
     CommentOnTicket,
@@ -62,8 +62,10 @@ from commands.messages import (  # noqa: E402
     RegisterUser,
 )
 from commands.permissions import Actor  # noqa: E402
+from commands.services import build_commands  # noqa: E402
 from domain.values import Role, Status  # noqa: E402
 from runtime.embedded import postgres_env  # noqa: E402
+from runtime.migrate import migrate  # noqa: E402
 
 DATABASE = "trail_bench_commands"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -184,7 +186,8 @@ class TrailBench:
         env = postgres_env(url)
         env["POSTGRES_POOL_SIZE"] = str(concurrency + 1)
         env["POSTGRES_MAX_OVERFLOW"] = "2"
-        self.app = CountingTrail(env)
+        self.store = CountingTrail(env)
+        self.app = build_commands(self.store)
         self.admin, self.dev = admin, dev
 
     @staticmethod
@@ -192,17 +195,17 @@ class TrailBench:
         """Register the admin (the first account) and a developer once for the whole run."""
         env = postgres_env(url)
         env["POSTGRES_POOL_SIZE"] = "1"
-        app = Trail(env)
+        app = build_commands(Trail(env))
         try:
-            admin = app.actor(app.register(RegisterUser(
+            admin = app.accounts.actor(app.accounts.register(RegisterUser(
                 name="Bench Admin", email="admin@bench.example", password="bench password 1",
             )).id)
             assert admin.role is Role.ADMIN, "the bench database must start empty"
-            dev_id = app.register(RegisterUser(
+            dev_id = app.accounts.register(RegisterUser(
                 name="Bench Developer", email="dev@bench.example", password="bench password 2",
             )).id
-            app.change_user(admin, ChangeUser(user_id=dev_id, role=Role.DEVELOPER))
-            return admin, app.actor(dev_id)
+            app.accounts.change_user(admin, ChangeUser(user_id=dev_id, role=Role.DEVELOPER))
+            return admin, app.accounts.actor(dev_id)
         finally:
             app.close()
 
@@ -211,11 +214,11 @@ class TrailBench:
 
     def project(self) -> uuid.UUID:
         name = f"Bench {uuid.uuid4().hex[:12]}"
-        return self.app.create_project(self.admin, CreateProject(name=name)).id
+        return self.app.projects.create(self.admin, CreateProject(name=name)).id
 
     def tickets(self, project_id: uuid.UUID, n: int) -> list[uuid.UUID]:
         return [
-            self.app.create_ticket(self.dev, CreateTicket(project_id=project_id,
+            self.app.tickets.create(self.dev, CreateTicket(project_id=project_id,
                                                           title=f"Bench ticket {k}")).id
             for k in range(n)
         ]
@@ -225,17 +228,17 @@ class TrailBench:
         counted: dict[str, int] = {}
         ops, elapsed, latencies = run_threads(
             concurrency, seconds, setup, op,
-            on_start=lambda: counted.setdefault("before", self.app.conflicts),
+            on_start=lambda: counted.setdefault("before", self.store.conflicts),
         )
         return Result(name, concurrency, ops, elapsed, latencies,
-                      retries=self.app.conflicts - counted["before"])
+                      retries=self.store.conflicts - counted["before"])
 
     def create(self, concurrency: int, seconds: float) -> Result:
         def setup(i: int) -> uuid.UUID:
             return self.project()
 
         def op(i: int, project_id: uuid.UUID) -> None:
-            self.app.create_ticket(self.dev, CreateTicket(project_id=project_id,
+            self.app.tickets.create(self.dev, CreateTicket(project_id=project_id,
                                                           title="Bench ticket"))
 
         return self.measure("trail create", concurrency, seconds, setup, op)
@@ -249,7 +252,7 @@ class TrailBench:
             ticket_id = mine["tickets"][mine["n"] % TICKETS_PER_THREAD]
             mine["n"] += 1
             to = Status.IN_PROGRESS if mine["status"][ticket_id] is Status.OPEN else Status.OPEN
-            self.app.edit_ticket(self.dev, EditTicket(ticket_id=ticket_id, status=to))
+            self.app.tickets.edit(self.dev, EditTicket(ticket_id=ticket_id, status=to))
             mine["status"][ticket_id] = to
 
         return self.sized(self.measure("trail edit-status", concurrency, seconds, setup, op))
@@ -261,7 +264,7 @@ class TrailBench:
         def op(i: int, mine: dict[str, Any]) -> None:
             ticket_id = mine["tickets"][mine["n"] % TICKETS_PER_THREAD]
             mine["n"] += 1
-            self.app.comment(self.dev, CommentOnTicket(ticket_id=ticket_id,
+            self.app.tickets.comment(self.dev, CommentOnTicket(ticket_id=ticket_id,
                                                        body=f"bench comment {mine['n']}"))
 
         return self.sized(self.measure("trail comment", concurrency, seconds, setup, op))
@@ -277,7 +280,7 @@ class TrailBench:
         made = [0] * concurrency
 
         def op(i: int, _: None) -> None:
-            self.app.create_ticket(self.dev, CreateTicket(project_id=project_id,
+            self.app.tickets.create(self.dev, CreateTicket(project_id=project_id,
                                                           title="Shared project ticket"))
             made[i] += 1
 
@@ -290,7 +293,7 @@ class TrailBench:
         return result
 
     def last_number(self, project_id: uuid.UUID) -> int:
-        with self.app.datastore.transaction(commit=False) as curs:
+        with self.store.datastore.transaction(commit=False) as curs:
             curs.execute("SELECT last_number FROM ticket_numbers WHERE project_id = %s",
                          (project_id,))
             row = curs.fetchone()
@@ -402,6 +405,7 @@ def bench_database(server_url: str, keep: bool) -> Iterator[str]:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
     url = with_database(server_url, DATABASE)
+    migrate(url)
     with psycopg.connect(url, autocommit=True) as conn:
         for table in ("bench_psycopg", "bench_locked", "bench_pgbench"):
             conn.execute(sql.SQL(REFERENCE_DDL).format(table=sql.Identifier(table)))

@@ -88,18 +88,20 @@ def smtp_process(port: int, record: str, ready: Event, stop: Event) -> None:
 
 def notifier_process(database_url: str, redis_url: str, settings: Any, delivery: Any,
                      stop: Event) -> None:
-    from runtime.cli_email import start_notifier
+    from runtime import bootstrap
 
-    notifier = start_notifier(database_url, redis_url, settings, delivery)
+    notifier = bootstrap.notifier(settings, database_url, redis_url, delivery)
+    notifier.start()
     stop.wait()
     notifier.stop()
 
 
 def worker_process(database_url: str, redis_url: str, settings: Any, delivery: Any,
                    stop: Event) -> None:
-    from runtime.cli_email import start_worker
+    from runtime import bootstrap
 
-    worker = start_worker(redis_url, settings, database_url, delivery)
+    worker = bootstrap.email_worker(settings, database_url, redis_url, delivery)
+    worker.start()
     stop.wait()
     worker.stop()
 
@@ -184,17 +186,17 @@ class Driver:
         def register(name: str) -> uuid.UUID:
             address = f"{name.lower().replace(' ', '.')}-{uuid.uuid4().hex[:6]}@example.com"
             command = RegisterUser(name=name, email=address, password="correct horse 42")
-            return app.register(command).id
+            return app.accounts.register(command).id
 
-        self.admin = app.actor(register("Bench Admin"))
+        self.admin = app.accounts.actor(register("Bench Admin"))
         developers = []
         for n in range(max(assignees * 4, assignees)):
             user_id = register(f"Developer {n}")
-            app.change_user(self.admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
+            app.accounts.change_user(self.admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
             developers.append(user_id)
-        project = app.create_project(self.admin, CreateProject(name="Bench", key="BEN")).id
+        project = app.projects.create(self.admin, CreateProject(name="Bench", key="BEN")).id
         self.tickets = [
-            app.create_ticket(self.admin, CreateTicket(
+            app.tickets.create(self.admin, CreateTicket(
                 project_id=project, title=f"Ticket {n}",
                 assignee_ids=tuple(developers[(n + k) % len(developers)]
                                    for k in range(assignees)),
@@ -212,7 +214,7 @@ class Driver:
             self.counter += 1
             n = self.counter
         ticket = self.tickets[n % len(self.tickets)]
-        outcome = self.app.edit_ticket(self.admin, EditTicket(ticket_id=ticket, title=f"Edit {n}"))
+        outcome = self.app.tickets.edit(self.admin, EditTicket(ticket_id=ticket, title=f"Edit {n}"))
         return outcome.position, time.time()
 
     def steady(self, rate: float, seconds: float, threads: int) -> tuple[dict[int, float], float]:
@@ -293,8 +295,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
-    from commands.application import Trail
+    from commands.base import Trail
+    from commands.services import build_commands
     from runtime.embedded import postgres_env
+    from runtime.migrate import migrate
     from runtime.settings import Settings
     from workers.config import Delivery
 
@@ -314,7 +318,8 @@ def main() -> None:
     settings = Settings(smtp_url=f"smtp://127.0.0.1:{port}", base_url="http://bench.test",
                         mail_from="Trail <trail@bench.test>", data_dir=Path(scratch))
     children: list[Child] = []
-    app = Trail(postgres_env(database_url))
+    migrate(database_url)
+    app = build_commands(Trail(postgres_env(database_url)))
     try:
         ready = SPAWN.Event()
         smtp = Child(smtp_process, port, record, ready)

@@ -12,7 +12,7 @@ references measured in the same run on the same machine:
 
 It creates (and drops afterwards, unless --keep) the database `trail_bench_http` on the server
 given by --server-url, starts `trail projector` and the API (`uvicorn
-runtime.cli_api:create_app_from_environment`, --workers N) as subprocesses, seeds projects and
+runtime.cli_api:app_from_environment`, --workers N) as subprocesses, seeds projects and
 tickets through the API, then runs each scenario at each concurrency C (C connections, each a
 closed loop of keep-alive requests):
 
@@ -521,15 +521,14 @@ def main() -> None:
           f"{args.seconds:g} s per row", flush=True)
 
     with scratch_database(args.server_url, args.keep) as database_url:
-        from commands.application import Trail
-        from runtime.embedded import postgres_env
+        from runtime.migrate import migrate
 
-        Trail(postgres_env(database_url)).close()
+        migrate(database_url)
         env = {"DATABASE_URL": database_url, "REDIS_URL": args.redis_url,
                "TRAIL_SECRET_KEY": "bench-secret-key-" + "x" * 48,
                "TRAIL_DATA_DIR": tempfile.mkdtemp(prefix="trail-bench-")}
         port, base_port = _free_port(), _free_port()
-        api = [sys.executable, "-m", "uvicorn", "runtime.cli_api:create_app_from_environment",
+        api = [sys.executable, "-m", "uvicorn", "runtime.cli_api:app_from_environment",
                "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers",
                str(args.workers), "--no-proxy-headers", "--no-access-log",
                "--log-level", "warning"]

@@ -48,16 +48,17 @@ from eventsourcing.persistence import StoredEvent  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 
-from commands.application import Trail  # noqa: E402
-from commands.mapper import JsonEventMapper  # noqa: E402
+from commands.base import Trail  # noqa: E402
 from commands.messages import CommentOnTicket, CreateTicket, EditTicket  # noqa: E402
+from commands.services import Commands, build_commands  # noqa: E402
 from domain.project import Project  # noqa: E402
 from domain.ticket import Ticket  # noqa: E402
 from domain.user import User  # noqa: E402
 from domain.values import WORKFLOW, Priority, Role, Stamp, Status, TicketType, UserStatus  # noqa: E402
+from eventlog.codec import JsonEventMapper  # noqa: E402
+from eventlog.reading import read_batch  # noqa: E402
 from projections.base import POSITIONS_CHANNEL, open_view, schema_name  # noqa: E402
 from projections.catalog import READ_MODELS  # noqa: E402
-from projections.events import read_batch  # noqa: E402
 from projections.positions import wait_for_position  # noqa: E402
 from projections.rebuild import install, rebuild  # noqa: E402
 from projections.runner import tune_gc  # noqa: E402
@@ -69,6 +70,7 @@ from projections.tickets import (  # noqa: E402
     list_tickets,
 )
 from runtime.embedded import postgres_env  # noqa: E402
+from runtime.migrate import migrate  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 EVENTS_DB = "trail_bench_projections"
@@ -87,6 +89,7 @@ def fresh_database(server: str, name: str) -> str:
         database = sql.Identifier(name)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(database))
+    migrate(f"{server}/{name}")
     return f"{server}/{name}"
 
 
@@ -295,20 +298,20 @@ def start_projector(url: str) -> subprocess.Popen[bytes]:
 
 
 def measure_lag(url: str, env: dict[str, str], rate: float, seconds: float) -> dict[str, Any]:
-    app = Trail(env)
-    admin = app.actor(Seeder(seed=42).admin)
+    app = build_commands(Trail(env))
+    admin = app.accounts.actor(Seeder(seed=42).admin)
     projects = [r[0] for r in psycopg.connect(url).execute(
         "SELECT id FROM projects ORDER BY seq LIMIT 10").fetchall()]
     projector = start_projector(url)
     names = [m.name for m in READ_MODELS]
-    assert wait_for_position(url, names, app.current_position(), timeout=120)
+    assert wait_for_position(url, names, app.store.current_position(), timeout=120)
     ctx = multiprocessing.get_context("spawn")
     ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
     listener = ctx.Process(target=listen, args=(url, ready, stop, out))
     listener.start()
     ready.wait()
     issued = issue_commands(app, admin, projects, rate, seconds)
-    wait_for_position(url, names, app.current_position(), timeout=60)
+    wait_for_position(url, names, app.store.current_position(), timeout=60)
     time.sleep(0.3)
     stop.set()
     seen = out.get()
@@ -319,7 +322,7 @@ def measure_lag(url: str, env: dict[str, str], rate: float, seconds: float) -> d
     return lags(issued, seen, names)
 
 
-def issue_commands(app: Trail, admin: Any, projects: list[uuid.UUID], rate: float,
+def issue_commands(app: Commands, admin: Any, projects: list[uuid.UUID], rate: float,
                    seconds: float) -> list[tuple[float, int]]:
     """Commands at a steady rate: create, edit two fields, comment, move the status."""
     issued: list[tuple[float, int]] = []
@@ -328,16 +331,18 @@ def issue_commands(app: Trail, admin: Any, projects: list[uuid.UUID], rate: floa
     for i in range(int(rate * seconds)):
         time.sleep(max(0.0, start + i / rate - time.monotonic()))
         if i % 4 == 0 or not tickets:
-            outcome = app.create_ticket(admin, CreateTicket(
+            outcome = app.tickets.create(admin, CreateTicket(
                 project_id=projects[i % len(projects)], title=f"live {i}"))
             tickets.append(outcome.id)
         elif i % 4 == 1:
-            outcome = app.edit_ticket(admin, EditTicket(
+            outcome = app.tickets.edit(admin, EditTicket(
                 ticket_id=tickets[-1], title=f"edited {i}", priority=Priority.HIGH))
         elif i % 4 == 2:
-            outcome = app.comment(admin, CommentOnTicket(ticket_id=tickets[-1], body=f"c {i}"))
+            outcome = app.tickets.comment(
+                admin, CommentOnTicket(ticket_id=tickets[-1], body=f"c {i}")
+            )
         else:
-            outcome = app.edit_ticket(admin, EditTicket(ticket_id=tickets[-1],
+            outcome = app.tickets.edit(admin, EditTicket(ticket_id=tickets[-1],
                                                         status=Status.IN_PROGRESS))
         issued.append((time.monotonic(), outcome.position))
     return issued
@@ -522,7 +527,6 @@ def main() -> None:
 def event_phases(args: argparse.Namespace) -> None:
     url = fresh_database(args.server, EVENTS_DB)
     env = postgres_env(url)
-    Trail(env).close()
     written, seconds = seed_events(url, args.events)
     print(f"seeded {written:,} events in {seconds:.1f} s ({written / seconds:,.0f}/s)")
     for label, rate in read_rates(url).items():

@@ -1,0 +1,16 @@
+"""The write side: command messages and the application services that carry them out.
+
+    messages      what a caller asks for, in the imperative (`CreateTicket`, `EditTicket`, …)
+    base          the event store (`Trail`) and `Service`: load → decide → save, retry on a
+                  concurrent conflict, claims on unique names
+    accounts      registration, log in, the caller as it is now, user changes, password reset
+    projects      create, revise, archive
+    tickets       create, edit, assign, comment
+    permissions   who may do what (roles); who may see a ticket is `domain.visibility`
+    credentials   password hashes and reset tokens: secrets, kept out of the log
+    numbering     ticket numbers per project
+    services      the services assembled (`build_commands`)
+    errors        the layer's errors; the API maps them to HTTP in one place
+
+It imports `domain/`, `eventlog/`, eventsourcing and psycopg; never `projections/` or HTTP.
+"""

@@ -16,21 +16,6 @@ from domain.errors import FieldError
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS credentials (
-    user_id uuid PRIMARY KEY,
-    password_hash text NOT NULL,
-    changed_at timestamptz NOT NULL
-);
-CREATE TABLE IF NOT EXISTS password_reset_tokens (
-    token_digest text PRIMARY KEY,
-    user_id uuid NOT NULL,
-    expires_at timestamptz NOT NULL,
-    used_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS password_reset_tokens_user ON password_reset_tokens (user_id);
-"""
-
 
 def password_errors(field: str, password: str) -> list[FieldError]:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
@@ -50,10 +35,6 @@ class Credentials:
         self._hasher = PasswordHasher()
         # Verified against when the email is unknown, so both answers take as long.
         self._decoy = self._hasher.hash("decoy password that matches nothing 0")
-
-    def create_tables(self) -> None:
-        with self._datastore.transaction(commit=True) as curs:
-            curs.execute(SCHEMA)
 
     def set_password(self, user_id: UUID, password: str, at: datetime) -> None:
         password_hash = self._hasher.hash(password)

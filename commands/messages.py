@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from domain.values import Priority, Role, Status, TicketType, UserStatus
+from domain.ticket import TicketEdit
+from domain.values import Priority, Role, TicketType, UserStatus
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,18 +56,23 @@ class CreateTicket(Command, frozen=True):
     due_date: date | None = None
     assignee_ids: tuple[UUID, ...] = ()
 
+    def fields(self) -> dict[str, Any]:
+        """The ticket's fields, as `Ticket.open` takes them."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "priority": self.priority,
+            "type": self.type,
+            "tags": self.tags,
+            "due_date": self.due_date,
+            "assignee_ids": self.assignee_ids,
+        }
 
-class EditTicket(Command, frozen=True):
-    """Only the fields sent change; `None` for description or due_date clears it."""
+
+class EditTicket(TicketEdit, frozen=True, kw_only=True):
+    """A partial update of a ticket (see `TicketEdit` for absent / null / value)."""
 
     ticket_id: UUID
-    title: str | UnsetType = UNSET
-    description: str | UnsetType | None = UNSET
-    status: Status | UnsetType = UNSET
-    priority: Priority | UnsetType = UNSET
-    type: TicketType | UnsetType = UNSET
-    tags: tuple[str, ...] | UnsetType = UNSET
-    due_date: date | UnsetType | None = UNSET
     expected_version: int | None = None
 
 
@@ -86,13 +93,3 @@ class EditComment(Command, frozen=True):
     comment_id: UUID
     body: str
     expected_version: int | None = None
-
-
-class Outcome(msgspec.Struct, frozen=True):
-    """What a command did: the id it acted on, the aggregate's new version, and the global
-    position of the last event it recorded (the `Trail-Position` header)."""
-
-    id: UUID
-    version: int
-    position: int
-    recorded: int

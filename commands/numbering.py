@@ -12,21 +12,10 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS ticket_numbers (
-    project_id uuid PRIMARY KEY,
-    last_number integer NOT NULL
-);
-"""
-
 
 class TicketNumbers:
     def __init__(self, datastore: PostgresDatastore) -> None:
         self._datastore = datastore
-
-    def create_tables(self) -> None:
-        with self._datastore.transaction(commit=True) as curs:
-            curs.execute(SCHEMA)
 
     def next(self, project_id: UUID) -> int:
         with self._datastore.transaction(commit=True) as curs:

@@ -1,21 +1,19 @@
-"""Who may do what: the role rules of the contract, in one place."""
+"""Who may do what: the role rules of the contract, in one place. Who may *see* a ticket is the
+domain's rule (`domain.visibility`); a ticket the caller may not see looks missing."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-import msgspec
-
 from commands.errors import Forbidden, NotFound
 from domain.ticket import Ticket
 from domain.values import Role
+from domain.visibility import Viewer, may_see
 
 
-class Actor(msgspec.Struct, frozen=True):
+class Actor(Viewer, frozen=True):
     """The authenticated caller, with its role as it is now (not as when its token was issued)."""
 
-    id: UUID
-    role: Role
     name: str
 
     @property
@@ -27,12 +25,7 @@ class Actor(msgspec.Struct, frozen=True):
         return self.role in (Role.ADMIN, Role.DEVELOPER)
 
 
-def may_see(actor: Actor, ticket: Ticket) -> bool:
-    return actor.works_tickets or ticket.can_be_seen_by_reporter(actor.id)
-
-
 def require_visible(actor: Actor, ticket: Ticket) -> None:
-    """A reporter learns nothing about tickets it may not see: they look missing."""
     if not may_see(actor, ticket):
         raise NotFound("no such ticket")
 

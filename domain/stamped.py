@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Self
 from uuid import UUID
 
@@ -11,6 +12,12 @@ from domain.values import Stamp
 
 
 class StampedAggregate(Aggregate):
+    @property
+    def updated_at(self) -> datetime | None:
+        """Null until the first change after creation, as the contract says of tickets (and
+        Trail says of users and projects too)."""
+        return self.modified_on if self.version > 1 else None
+
     @classmethod
     def _begin(
         cls, event_class: type[Aggregate.Created], stamp: Stamp, aggregate_id: UUID, **values: Any

@@ -1,19 +1,20 @@
 """The Ticket aggregate: the only place that decides how a ticket may change.
 
-Every change event carries the value it replaced as well as the new one, so the log reads on its
-own (for auditors and SQL) and history needs no replay to show `{field: {from, to}}`.
+Its events live in `domain.ticket_events`; here they are known by their short names
+(`Ticket.StatusChanged`), which is how the rest of Trail refers to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID
 
 import msgspec
-from eventsourcing.domain import Aggregate
+from msgspec import UNSET, UnsetType
 
+from domain import ticket_events as events
 from domain.errors import (
     FieldError,
     NotCommentAuthor,
@@ -34,177 +35,51 @@ from domain.values import (
     clean_title,
 )
 
-Changes = dict[str, tuple[Any, Any]]
 
+class TicketEdit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A partial update: a field left out stays as it is; `None` clears `description` or
+    `due_date`. The API decodes request bodies straight into it."""
 
-class Comment(msgspec.Struct, frozen=True):
-    id: UUID
-    author_id: UUID
-    body: str
-    created_at: datetime
-    edited_at: datetime | None = None
+    title: str | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
+    status: Status | UnsetType = UNSET
+    priority: Priority | UnsetType = UNSET
+    type: TicketType | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
+    due_date: date | UnsetType | None = UNSET
 
 
 class Ticket(StampedAggregate):
     TOPIC = "trail.Ticket"
 
-    class Event(Aggregate.Event):
-        TOPIC = "trail.Ticket.Event"
-        actor_id: UUID
-        command_id: UUID
-
-        def changes(self) -> Changes:
-            """The ticket fields this event changed, as {field: (from, to)}."""
-            return {}
-
-    class Created(Event, Aggregate.Created):
-        TOPIC = "trail.Ticket.Created"
-        project_id: UUID
-        number: int
-        title: str
-        description: str | None
-        priority: Priority
-        type: TicketType
-        tags: tuple[str, ...]
-        due_date: date | None
-        reporter_id: UUID
-        assignee_ids: tuple[UUID, ...]
-
-        def changes(self) -> Changes:
-            return {
-                "project_id": (None, self.project_id),
-                "number": (None, self.number),
-                "title": (None, self.title),
-                "description": (None, self.description),
-                "status": (None, Status.OPEN),
-                "priority": (None, self.priority),
-                "type": (None, self.type),
-                "tags": (None, list(self.tags)),
-                "due_date": (None, self.due_date),
-                "reporter_id": (None, self.reporter_id),
-                "assignee_ids": (None, list(self.assignee_ids)),
-            }
-
-    class TitleChanged(Event):
-        TOPIC = "trail.Ticket.TitleChanged"
-        old_title: str
-        title: str
-
-        def changes(self) -> Changes:
-            return {"title": (self.old_title, self.title)}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.title = self.title
-
-    class DescriptionChanged(Event):
-        TOPIC = "trail.Ticket.DescriptionChanged"
-        old_description: str | None
-        description: str | None
-
-        def changes(self) -> Changes:
-            return {"description": (self.old_description, self.description)}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.description = self.description
-
-    class StatusChanged(Event):
-        TOPIC = "trail.Ticket.StatusChanged"
-        old_status: Status
-        status: Status
-
-        def changes(self) -> Changes:
-            return {"status": (self.old_status, self.status)}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.status = self.status
-
-    class PriorityChanged(Event):
-        TOPIC = "trail.Ticket.PriorityChanged"
-        old_priority: Priority
-        priority: Priority
-
-        def changes(self) -> Changes:
-            return {"priority": (self.old_priority, self.priority)}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.priority = self.priority
-
-    class TypeChanged(Event):
-        TOPIC = "trail.Ticket.TypeChanged"
-        old_type: TicketType
-        type: TicketType
-
-        def changes(self) -> Changes:
-            return {"type": (self.old_type, self.type)}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.type = self.type
-
-    class TagsChanged(Event):
-        TOPIC = "trail.Ticket.TagsChanged"
-        old_tags: tuple[str, ...]
-        tags: tuple[str, ...]
-
-        def changes(self) -> Changes:
-            return {"tags": (list(self.old_tags), list(self.tags))}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.tags = self.tags
-
-    class DueDateChanged(Event):
-        TOPIC = "trail.Ticket.DueDateChanged"
-        old_due_date: date | None
-        due_date: date | None
-
-        def changes(self) -> Changes:
-            return {"due_date": (self.old_due_date, self.due_date)}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.due_date = self.due_date
-
-    class AssigneesChanged(Event):
-        TOPIC = "trail.Ticket.AssigneesChanged"
-        old_assignee_ids: tuple[UUID, ...]
-        assignee_ids: tuple[UUID, ...]
-        added: tuple[UUID, ...]
-        removed: tuple[UUID, ...]
-
-        def changes(self) -> Changes:
-            return {"assignee_ids": (list(self.old_assignee_ids), list(self.assignee_ids))}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.assignee_ids = self.assignee_ids
-
-    class Commented(Event):
-        TOPIC = "trail.Ticket.Commented"
-        comment_id: UUID
-        body: str
-
-        def changes(self) -> Changes:
-            return {"comment": (None, self.body)}
-
-        def apply(self, ticket: Ticket) -> None:
-            ticket.comments[self.comment_id] = Comment(
-                id=self.comment_id,
-                author_id=self.actor_id,
-                body=self.body,
-                created_at=self.timestamp,
-            )
-
-    class CommentEdited(Event):
-        TOPIC = "trail.Ticket.CommentEdited"
-        comment_id: UUID
-        old_body: str
-        body: str
-
-        def changes(self) -> Changes:
-            return {"comment": (self.old_body, self.body)}
-
-        def apply(self, ticket: Ticket) -> None:
-            old = ticket.comments[self.comment_id]
-            ticket.comments[self.comment_id] = msgspec.structs.replace(
-                old, body=self.body, edited_at=self.timestamp
-            )
+    # Each event under its short name (`Ticket.StatusChanged`); spelled as aliases for the
+    # type checker, plain attributes at run time (the aggregate's metaclass reads those).
+    if TYPE_CHECKING:
+        Event: TypeAlias = events.TicketEvent
+        Created: TypeAlias = events.Created
+        TitleChanged: TypeAlias = events.TitleChanged
+        DescriptionChanged: TypeAlias = events.DescriptionChanged
+        StatusChanged: TypeAlias = events.StatusChanged
+        PriorityChanged: TypeAlias = events.PriorityChanged
+        TypeChanged: TypeAlias = events.TypeChanged
+        TagsChanged: TypeAlias = events.TagsChanged
+        DueDateChanged: TypeAlias = events.DueDateChanged
+        AssigneesChanged: TypeAlias = events.AssigneesChanged
+        Commented: TypeAlias = events.Commented
+        CommentEdited: TypeAlias = events.CommentEdited
+    else:
+        Event = events.TicketEvent
+        Created = events.Created
+        TitleChanged = events.TitleChanged
+        DescriptionChanged = events.DescriptionChanged
+        StatusChanged = events.StatusChanged
+        PriorityChanged = events.PriorityChanged
+        TypeChanged = events.TypeChanged
+        TagsChanged = events.TagsChanged
+        DueDateChanged = events.DueDateChanged
+        AssigneesChanged = events.AssigneesChanged
+        Commented = events.Commented
+        CommentEdited = events.CommentEdited
 
     def __init__(
         self,
@@ -233,7 +108,7 @@ class Ticket(StampedAggregate):
         self.due_date = due_date
         self.reporter_id = reporter_id
         self.assignee_ids = assignee_ids
-        self.comments: dict[UUID, Comment] = {}
+        self.comments: dict[UUID, events.Comment] = {}
 
     @classmethod
     def open(
@@ -274,68 +149,44 @@ class Ticket(StampedAggregate):
             assignee_ids=tuple(dict.fromkeys(assignee_ids)),
         )
 
-
     @property
     def created_at(self) -> datetime:
         return self.created_on
 
-    @property
-    def updated_at(self) -> datetime | None:
-        """Null until the first change after creation, as the contract says."""
-        return self.modified_on if self.version > 1 else None
-
-    def edit(
-        self,
-        stamp: Stamp,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        clear_description: bool = False,
-        status: Status | None = None,
-        priority: Priority | None = None,
-        type: TicketType | None = None,
-        tags: Iterable[str] | None = None,
-        due_date: date | None = None,
-        clear_due_date: bool = False,
-    ) -> None:
+    def edit(self, stamp: Stamp, edit: TicketEdit) -> None:
         """Apply a partial update: every field is checked before anything is recorded.
 
         A field sent with its current value records nothing; a status sent with its current
         value is an illegal transition, as the workflow has no self-loops.
         """
         errors: list[FieldError] = []
-        new_title = clean_title(errors, title) if title is not None else None
-        new_description = (
-            clean_description(errors, description) if description is not None else None
+        title = UNSET if edit.title is UNSET else clean_title(errors, edit.title)
+        description = (
+            UNSET if edit.description is UNSET else clean_description(errors, edit.description)
         )
-        new_tags = clean_tags(errors, tuple(tags)) if tags is not None else None
+        tags = UNSET if edit.tags is UNSET else clean_tags(errors, tuple(edit.tags))
         require(errors)
-        if status is not None:
-            self._check_transition(status)
+        if edit.status is not UNSET:
+            self._check_transition(edit.status)
 
-        if new_title is not None and new_title != self.title:
-            self._record(stamp, self.TitleChanged, old_title=self.title, title=new_title)
+        if title is not UNSET and title != self.title:
+            self._record(stamp, self.TitleChanged, old_title=self.title, title=title)
         # A blank description that was sent clears it, as `null` does.
-        description_sent = clear_description or description is not None
-        if description_sent and new_description != self.description:
-            self._record(
-                stamp,
-                self.DescriptionChanged,
-                old_description=self.description,
-                description=new_description,
-            )
-        if status is not None:
-            self._record(stamp, self.StatusChanged, old_status=self.status, status=status)
-        if priority is not None and priority != self.priority:
-            self._record(stamp, self.PriorityChanged, old_priority=self.priority, priority=priority)
-        if type is not None and type != self.type:
-            self._record(stamp, self.TypeChanged, old_type=self.type, type=type)
-        if new_tags is not None and new_tags != self.tags:
-            self._record(stamp, self.TagsChanged, old_tags=self.tags, tags=new_tags)
-        if (clear_due_date or due_date is not None) and due_date != self.due_date:
-            self._record(
-                stamp, self.DueDateChanged, old_due_date=self.due_date, due_date=due_date
-            )
+        if description is not UNSET and description != self.description:
+            self._record(stamp, self.DescriptionChanged,
+                         old_description=self.description, description=description)
+        if edit.status is not UNSET:
+            self._record(stamp, self.StatusChanged, old_status=self.status, status=edit.status)
+        if edit.priority is not UNSET and edit.priority != self.priority:
+            self._record(stamp, self.PriorityChanged,
+                         old_priority=self.priority, priority=edit.priority)
+        if edit.type is not UNSET and edit.type != self.type:
+            self._record(stamp, self.TypeChanged, old_type=self.type, type=edit.type)
+        if tags is not UNSET and tags != self.tags:
+            self._record(stamp, self.TagsChanged, old_tags=self.tags, tags=tags)
+        if edit.due_date is not UNSET and edit.due_date != self.due_date:
+            self._record(stamp, self.DueDateChanged,
+                         old_due_date=self.due_date, due_date=edit.due_date)
 
     def _check_transition(self, status: Status) -> None:
         if status not in WORKFLOW[self.status]:
@@ -376,22 +227,3 @@ class Ticket(StampedAggregate):
             self._record(
                 stamp, self.CommentEdited, comment_id=comment_id, old_body=comment.body, body=text
             )
-
-    def can_be_seen_by_reporter(self, user_id: UUID) -> bool:
-        return user_id == self.reporter_id or user_id in self.assignee_ids
-
-
-# Every kind of ticket event, for the projections that follow them all.
-TICKET_EVENTS: tuple[type[Ticket.Event], ...] = (
-    Ticket.Created,
-    Ticket.TitleChanged,
-    Ticket.DescriptionChanged,
-    Ticket.StatusChanged,
-    Ticket.PriorityChanged,
-    Ticket.TypeChanged,
-    Ticket.TagsChanged,
-    Ticket.DueDateChanged,
-    Ticket.AssigneesChanged,
-    Ticket.Commented,
-    Ticket.CommentEdited,
-)

@@ -1,6 +1,7 @@
 """What every read model (and the email outbox) is built from.
 
-A read model is a `ReadModel` subclass (an eventsourcing `Projection`) whose view is a
+A read model is a `ReadModel` subclass (in the manner of an eventsourcing `Projection`, fed
+whole batches instead of single events) whose view is a
 `ReadModelView` (a `PostgresTrackingRecorder`). The view owns one *version* of the model's
 tables: they live in their own schema, `rm_<name>_v<version>`, next to that version's tracking
 table, and the public schema holds stable VIEWs (`public.<table>`) onto the live version's
@@ -13,7 +14,7 @@ Extension points (projections/outbox.py and each read model use exactly these):
         name = "outbox"              # unique: names the schema, the advisory lock, the status
         revision = 1                 # bump when `tables`, `indexes` or `apply` change meaning;
                                      # a runner that finds an older revision live rebuilds first
-        topics = topics_of(Ticket.Created, Ticket.StatusChanged, ...)  # only these are read
+        topics = topics_of(Ticket.Created, ...)  # (eventlog.topics) only these are read
         tables = {"outbox": "CREATE TABLE outbox (...)"}   # unqualified names; each table T
                                      # is readable (and, being a simple view, updatable) as
                                      # public.T
@@ -40,60 +41,34 @@ projection across processes, resuming from the tracking position; call
 from __future__ import annotations
 
 import contextlib
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import ClassVar
 
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
-from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment
 from psycopg import Cursor, sql
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow
 
-# The upstream application whose log every projection follows, and where its events live.
-APPLICATION = "trail"
-EVENTS_TABLE = "trail_events"
-# The write side NOTIFYs this channel (named after the events table) when it commits events.
-EVENTS_CHANNEL = "trail_events"
+from eventlog.reading import APPLICATION, Batch, Recorded
+
+HOME_SCHEMA = "public"
 # Runners NOTIFY this channel, payload "<name>:<position>", when they commit a batch.
 POSITIONS_CHANNEL = "trail_projections"
-HOME_SCHEMA = "public"
 TRACKING_TABLE = "tracking"
 # First key of every advisory lock the read side takes ("tr"), so they cannot collide with
 # locks other code takes with the two-key form.
 LOCK_CLASS = 0x7472
 
 
-class Recorded(NamedTuple):
-    """A domain event and its position (notification id) in the log."""
-
-    position: int
-    event: DomainEventProtocol[Any]
-
-
-class Batch(NamedTuple):
-    """Events to process in one transaction, and the position to track once they are.
-
-    `position` can be beyond the last event's: the batch then also covers events the
-    projection does not read, so its tracking (and lag) keeps up with the whole log.
-    """
-
-    events: Sequence[Recorded]
-    position: int
-
-
-def topics_of(*event_classes: type[Any]) -> tuple[str, ...]:
-    return tuple(cls.TOPIC for cls in event_classes)
-
-
 def schema_name(name: str, version: int) -> str:
     return f"rm_{name}_v{version}"
 
 
-class ReadModel(Projection["ReadModelView"]):
+class ReadModel(ABC):
+    name: ClassVar[str]
     revision: ClassVar[int] = 1
     topics: tuple[str, ...] = ()
     tables: ClassVar[Mapping[str, str]] = {}
@@ -101,13 +76,8 @@ class ReadModel(Projection["ReadModelView"]):
     extensions: ClassVar[Sequence[str]] = ()
     rebuildable: ClassVar[bool] = True
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """The stock one-event entry point, kept so the library's runner works too."""
-        position = tracking.notification_id
-        self.process_batch(Batch((Recorded(position, domain_event),), position))
-
-    def process_batch(self, batch: Batch) -> None:
-        self.view.process_batch(self, batch)
+    def __init__(self, view: ReadModelView) -> None:
+        self.view = view
 
     @abstractmethod
     def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:
@@ -139,10 +109,6 @@ class ReadModelView(PostgresTrackingRecorder):
         if batch.events:
             projection.apply(cur, batch.events)
         self._insert_tracking(cur, Tracking(APPLICATION, batch.position))
-
-    def process_batch(self, projection: ReadModel, batch: Batch) -> None:
-        with self.transaction() as cur:
-            self.record(cur, projection, batch)
 
     def position(self, cur: Cursor[DictRow] | None = None) -> int:
         """The tracked position: committed, or as seen inside the transaction of `cur`."""

@@ -15,7 +15,10 @@ from psycopg import Connection, Cursor
 from psycopg.rows import DictRow
 
 from domain.ticket import Ticket
-from projections.base import ReadModel, Recorded, topics_of
+from domain.ticket_events import Comment
+from eventlog.reading import Recorded
+from eventlog.topics import topics_of
+from projections.base import ReadModel
 from projections.bulk import fetch_by_ids, upsert
 from projections.paging import Page, check_limit, decode_cursor, page
 
@@ -76,6 +79,18 @@ class CommentView(msgspec.Struct, frozen=True):
 
 
 _SELECT = "SELECT id, ticket_id, seq, author_id, body, created_at, edited_at FROM comments"
+
+
+def view_of(ticket_id: UUID, comment: Comment) -> CommentView:
+    """The view of a comment in a ticket aggregate, as a command that made it answers."""
+    return CommentView(
+        id=comment.id,
+        ticket_id=ticket_id,
+        author_id=comment.author_id,
+        body=comment.body,
+        created_at=comment.created_at,
+        edited_at=comment.edited_at,
+    )
 
 
 def _view(row: DictRow) -> CommentView:

@@ -18,7 +18,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from projections.base import EVENTS_TABLE, HOME_SCHEMA, POSITIONS_CHANNEL
+from eventlog.reading import EVENTS_TABLE
+from projections.base import HOME_SCHEMA, POSITIONS_CHANNEL
 
 Source = str | ConnectionPool | psycopg.Connection
 

@@ -19,7 +19,9 @@ from psycopg.rows import DictRow
 from domain.project import Project
 from domain.ticket import Ticket
 from domain.values import UNRESOLVED
-from projections.base import ReadModel, Recorded, topics_of
+from eventlog.reading import Recorded
+from eventlog.topics import topics_of
+from projections.base import ReadModel
 from projections.bulk import fetch_by_ids, insert, upsert
 from projections.paging import Page, check_limit, decode_cursor, page
 from projections.users import like_pattern
@@ -135,6 +137,20 @@ _SELECT = sql.SQL(
     "SELECT id, seq, name, key, description, archived, open_tickets, created_at, updated_at "
     "FROM projects"
 )
+
+
+def view_of(project: Project, open_tickets: int) -> ProjectView:
+    """The view of a project aggregate, as a command that changed it answers."""
+    return ProjectView(
+        id=project.id,
+        name=project.name,
+        key=project.key,
+        description=project.description,
+        archived=project.archived,
+        open_tickets=open_tickets,
+        created_at=project.created_on,
+        updated_at=project.updated_at,
+    )
 
 
 def _view(row: DictRow) -> ProjectView:

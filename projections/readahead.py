@@ -13,8 +13,7 @@ from types import TracebackType
 import psycopg
 from psycopg.rows import dict_row
 
-from projections.base import Batch
-from projections.events import read_batch
+from eventlog.reading import Batch, read_batch
 
 _DONE = object()
 

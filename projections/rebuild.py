@@ -23,9 +23,9 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 from tqdm import tqdm
 
+from eventlog.reading import head, read_batch
 from projections.base import LOCK_CLASS, ReadModel, ReadModelView, conninfo, open_view
 from projections.errors import NotRebuildable, ProjectionError, RebuildInProgress
-from projections.events import head, read_batch
 from projections.readahead import ReadAhead
 from projections.versions import (
     Live,

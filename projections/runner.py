@@ -24,17 +24,15 @@ import psycopg
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from eventlog.reading import EVENTS_CHANNEL, Batch, read_batch
 from projections.base import (
-    EVENTS_CHANNEL,
     LOCK_CLASS,
-    Batch,
     ReadModel,
     ReadModelView,
     conninfo,
     open_view,
 )
 from projections.errors import ProjectorFailed
-from projections.events import read_batch
 from projections.rebuild import ensure_current
 from projections.versions import VersionChanged, advance
 

@@ -19,7 +19,9 @@ from psycopg.rows import DictRow
 
 from domain.ticket import Ticket
 from domain.values import UNRESOLVED, Priority, Status, TicketType
-from projections.base import ReadModel, Recorded, topics_of
+from eventlog.reading import Recorded
+from eventlog.topics import topics_of
+from projections.base import ReadModel
 from projections.bulk import fetch_by_ids, upsert
 from projections.errors import InvalidQuery
 

@@ -13,7 +13,9 @@ from psycopg.rows import DictRow
 
 from domain.user import User
 from domain.values import Role, UserStatus
-from projections.base import ReadModel, Recorded, topics_of
+from eventlog.reading import Recorded
+from eventlog.topics import topics_of
+from projections.base import ReadModel
 from projections.bulk import fetch_by_ids, upsert
 from projections.paging import Page, check_limit, decode_cursor, page
 
@@ -100,6 +102,19 @@ class UserFilters(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _SELECT = sql.SQL("SELECT id, seq, name, email, role, status, created_at, updated_at FROM users")
+
+
+def view_of(user: User) -> UserView:
+    """The view of a user aggregate, as a command that changed it answers."""
+    return UserView(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        status=user.status,
+        created_at=user.created_on,
+        updated_at=user.updated_at,
+    )
 
 
 def _view(row: DictRow) -> UserView:

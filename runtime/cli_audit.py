@@ -8,12 +8,15 @@ from uuid import UUID
 
 import click
 import msgspec
+import psycopg
+from psycopg.rows import dict_row
 
-from commands.application import Trail
-from commands.audit import HistoryEntry
+from domain.history import HistoryEntry
+from eventlog.audit import ticket_as_of, ticket_history
+from eventlog.reading import Executor
+from projections.users import get_user
 from runtime.embedded import resolve_services
 from runtime.settings import settings as load_settings
-from runtime.wiring import build_trail
 
 
 def _moment(value: str) -> datetime:
@@ -33,18 +36,16 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _names(app: Trail, entries: list[HistoryEntry]) -> dict[UUID, str]:
+def _names(conn: psycopg.Connection[Any], entries: list[HistoryEntry]) -> dict[UUID, str]:
     names = {}
     for actor_id in {e.actor_id for e in entries}:
-        try:
-            names[actor_id] = app.user(actor_id).name
-        except Exception:
-            names[actor_id] = str(actor_id)
+        user = get_user(conn, actor_id)
+        names[actor_id] = user.name if user else str(actor_id)
     return names
 
 
-def _print_state(app: Trail, ticket_id: UUID, moment: datetime) -> None:
-    ticket = app.audit.ticket_as_of(ticket_id, moment)
+def _print_state(db: Executor, ticket_id: UUID, moment: datetime) -> None:
+    ticket = ticket_as_of(db, ticket_id, moment)
     if ticket is None:
         raise click.ClickException(f"ticket {ticket_id} did not exist at {moment.isoformat()}")
     click.echo(f"Ticket {ticket_id} as of {moment.isoformat()} (version {ticket.version}):")
@@ -60,22 +61,19 @@ def _print_state(app: Trail, ticket_id: UUID, moment: datetime) -> None:
 def history_command(ticket_id: UUID, as_of: str | None) -> None:
     """Print every event of a ticket, oldest first, with field-level changes."""
     settings = load_settings()
-    with resolve_services(settings) as services:
-        app = build_trail(settings, services.database_url)
-        try:
-            moment = _moment(as_of) if as_of else None
-            if moment is not None:
-                _print_state(app, ticket_id, moment)
-            entries = [
-                e for e in app.audit.history(ticket_id) if moment is None or e.at <= moment
-            ]
-            if not entries:
-                raise click.ClickException(f"no history for ticket {ticket_id}")
-            names = _names(app, entries)
-            for e in entries:
-                who = names[e.actor_id]
-                click.echo(f"#{e.position} v{e.version} {e.at.isoformat()} {who}: {e.type}")
-                for field, change in e.changes.items():
-                    click.echo(f"    {field}: {_show(change.from_)} -> {_show(change.to)}")
-        finally:
-            app.close()
+    with (
+        resolve_services(settings) as services,
+        psycopg.connect(services.database_url, row_factory=dict_row, autocommit=True) as conn,
+    ):
+        moment = _moment(as_of) if as_of else None
+        if moment is not None:
+            _print_state(conn, ticket_id, moment)
+        entries = [e for e in ticket_history(conn, ticket_id) if moment is None or e.at <= moment]
+        if not entries:
+            raise click.ClickException(f"no history for ticket {ticket_id}")
+        names = _names(conn, entries)
+        for e in entries:
+            who = names[e.actor_id]
+            click.echo(f"#{e.position} v{e.version} {e.at.isoformat()} {who}: {e.type}")
+            for field, change in e.changes.items():
+                click.echo(f"    {field}: {_show(change.from_)} -> {_show(change.to)}")

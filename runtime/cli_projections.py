@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
-import threading
 from collections.abc import Iterator
-from types import FrameType
 
 import click
 
-from commands.application import Trail
 from projections.base import ReadModel
 from projections.catalog import BY_NAME, READ_MODELS
 from projections.errors import ProjectionError
@@ -23,7 +19,9 @@ from projections.positions import projection_status
 from projections.rebuild import rebuild
 from projections.runner import run_projections, tune_gc
 from runtime.embedded import postgres_env, start_postgres
+from runtime.migrate import migrate
 from runtime.settings import settings as load_settings
+from runtime.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +37,9 @@ def _database_url() -> Iterator[str]:
 
 
 def _env(database_url: str) -> dict[str, str]:
-    env = postgres_env(database_url)
     # The projections read the write side's events table: make sure it exists.
-    Trail(env).close()
-    return env
-
-
-def _stop_on_signals() -> threading.Event:
-    stopping = threading.Event()
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handle)
-    return stopping
+    migrate(database_url)
+    return postgres_env(database_url)
 
 
 @click.command("projector")
@@ -64,7 +50,7 @@ def projector_command() -> None:
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tune_gc()
-    stopping = _stop_on_signals()
+    stopping = stop_on_signals()
     with _database_url() as database_url:
         env = _env(database_url)
         log.info("projector running: %s", ", ".join(m.name for m in READ_MODELS))

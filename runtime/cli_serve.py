@@ -11,10 +11,10 @@ import urllib.request
 import click
 
 from runtime.embedded import resolve_services
+from runtime.migrate import migrate
 from runtime.settings import secret_key_or_generate
 from runtime.settings import settings as load_settings
 from runtime.supervisor import ChildSpec, Supervisor, child_environment
-from runtime.wiring import build_trail
 
 READY_TIMEOUT = 120.0
 
@@ -46,7 +46,7 @@ def serve_command(host: str | None, port: int | None) -> None:
     url = f"http://{host}:{port}"
     click.echo("Starting Trail…")
     with resolve_services(settings) as services:
-        build_trail(settings, services.database_url).close()
+        migrate(services.database_url)
         env = child_environment(
             {
                 "DATABASE_URL": services.database_url,

@@ -1,5 +1,5 @@
 """Shared fixtures: real PostgreSQL and Redis (local ones when they answer, embedded otherwise),
-a scratch database per test module, and a Trail application on it."""
+a scratch database per test module, and Trail's write side on it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from commands.application import Trail
+from commands.base import Trail
+from commands.services import Commands, build_commands
 from runtime.embedded import postgres_env
+from runtime.migrate import migrate
 from tests.services import create_scratch_database, test_database_url, test_redis_url
 
 
@@ -26,8 +28,11 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="module")
 def scratch_database_url(database_url: str, request: pytest.FixtureRequest) -> str:
+    """An empty database for the module, migrated as every Trail process finds it."""
     module = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.lower())[-40:]
-    return create_scratch_database(database_url, f"t_{module}_{uuid.uuid4().hex[:8]}")
+    url = create_scratch_database(database_url, f"t_{module}_{uuid.uuid4().hex[:8]}")
+    migrate(url)
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +41,7 @@ def trail_env(scratch_database_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def app(trail_env: dict[str, str]) -> Iterator[Trail]:
-    trail = Trail(trail_env)
-    yield trail
-    trail.close()
+def app(trail_env: dict[str, str]) -> Iterator[Commands]:
+    commands = build_commands(Trail(trail_env))
+    yield commands
+    commands.close()

@@ -18,7 +18,7 @@ import psycopg
 from dramatiq.brokers.redis import RedisBroker
 from psycopg_pool import ConnectionPool
 
-from workers import delivery
+from projections.outbox import rows
 from workers.broker import ACTOR_NAME
 from workers.config import Delivery
 from workers.render import Renderer
@@ -48,13 +48,13 @@ class Mailer:
     def send_email(self, email_id: str) -> None:
         try:
             with self.pool.connection() as conn, conn.transaction():
-                claimed = delivery.claim(conn, UUID(email_id))
+                claimed = rows.claim(conn, UUID(email_id))
                 if claimed is not None:
                     self._deliver(conn, claimed)
         except psycopg.errors.LockNotAvailable:
             log.info("email %s is being sent by another worker", email_id)
 
-    def _deliver(self, conn: psycopg.Connection[tuple[object, ...]], row: delivery.Claimed) -> None:
+    def _deliver(self, conn: psycopg.Connection[tuple[object, ...]], row: rows.Claimed) -> None:
         attempts = row.attempts + 1
         try:
             message = self.renderer.render(row.id, row.subject, row.payload(), row.position)
@@ -62,18 +62,18 @@ class Mailer:
         except (PermanentError, jinja2.TemplateError, msgspec.ValidationError) as error:
             # Waiting would not change the answer (5xx, or a template that cannot render).
             log.error("email %s failed for good: %s", row.id, error)
-            delivery.mark_failed(conn, row.id, attempts, str(error))
+            rows.mark_failed(conn, row.id, attempts, str(error))
         except TransientError as error:
             if attempts >= self.settings.max_attempts:
                 log.error("email %s failed after %d attempts: %s", row.id, attempts, error)
-                delivery.mark_failed(conn, row.id, attempts, str(error))
+                rows.mark_failed(conn, row.id, attempts, str(error))
             else:
                 delay = self.settings.backoff(attempts)
                 log.warning("email %s attempt %d failed (%s); next try in %.0fs",
                             row.id, attempts, error, delay)
-                delivery.mark_retry(conn, row.id, attempts, str(error), delay)
+                rows.mark_retry(conn, row.id, attempts, str(error), delay)
         else:
-            delivery.mark_sent(conn, row.id, attempts)
+            rows.mark_sent(conn, row.id, attempts)
 
 
 def declare_send_email(broker: RedisBroker, mailer: Mailer) -> dramatiq.Actor[[str], None]:

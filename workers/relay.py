@@ -17,8 +17,7 @@ import psycopg
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from projections.outbox import CHANNEL
-from workers import delivery
+from projections.outbox import CHANNEL, rows
 from workers.broker import send_email_message
 from workers.config import Delivery
 
@@ -67,11 +66,11 @@ class Relay:
     def relay_once(self, conn: psycopg.Connection[Any]) -> int:
         """Hand one batch of due rows to the broker; returns how many."""
         with conn.transaction():
-            ids = delivery.due_rows(
+            ids = rows.due_rows(
                 conn, requeue_after=self.settings.requeue_after, limit=self.settings.relay_batch
             )
             for email_id in ids:
                 self.broker.enqueue(send_email_message(str(email_id), self.settings))
             if ids:
-                delivery.mark_queued(conn, ids)
+                rows.mark_queued(conn, ids)
         return len(ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email import charset, policy
 from email.header import Header
 from email.message import Message
@@ -14,7 +15,7 @@ from uuid import UUID
 
 import jinja2
 
-from projections.outbox import EmailPayload, PasswordResetEmail, Person, TicketEmail
+from projections.outbox.payloads import EmailPayload, PasswordResetEmail, Person, TicketEmail
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -63,10 +64,11 @@ _POLICY = _Compat32()
 
 
 class Renderer:
-    def __init__(self, *, mail_from: str, base_url: str) -> None:
+    def __init__(self, *, mail_from: str, ticket_link: Callable[[UUID], str]) -> None:
         # Encoded once (RFC 2047 for a non-ASCII display name): the From of every email.
         self.mail_from = formataddr(parseaddr(mail_from), charset="utf-8")
-        self.base_url = base_url.rstrip("/")
+        # Where a ticket's email links to: the deployment's public URL, from settings.
+        self.ticket_link = ticket_link
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             # Only the .html templates are escaped; the plain-text part must stay literal.
@@ -88,7 +90,7 @@ class Renderer:
                 name = "ticket"
                 context: dict[str, object] = {
                     "email": payload,
-                    "link": f"{self.base_url}/tickets/{payload.ticket_id}",
+                    "link": self.ticket_link(payload.ticket_id),
                 }
             case PasswordResetEmail():
                 name = "password_reset"

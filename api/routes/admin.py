@@ -7,19 +7,20 @@ from uuid import UUID
 
 from litestar import Response, get, post
 
-from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import problem_responses
-from api.headers import TRAIL_POSITION, MinPosition, position_header
+from api.headers import TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.views import Accepted
+from api.reads import reading
+from api.responses import Accepted, answer
 from commands.errors import NotFound
 from commands.permissions import Actor, require_admin
-from projections import outbox
-from projections.outbox import EmailPage
+from projections.outbox import Outbox, rows
+from projections.outbox.rows import EmailItem
+from projections.paging import Page
 
 TAGS = ["admin"]
-READS = (outbox.Outbox.name,)
+READS = (Outbox.name,)
 
 
 @get(
@@ -38,11 +39,10 @@ def list_emails(
     limit: Limit = 25,
     cursor: Cursor = None,
     min_position: MinPosition = None,
-) -> EmailPage:
+) -> Page[EmailItem]:
     require_admin(actor)
-    wait_for_reads(context, READS, min_position)
-    with context.services.pool.connection() as conn:
-        return outbox.list_emails(conn, status, ticket_id, limit, cursor)
+    with reading(context, READS, min_position) as conn:
+        return rows.list_emails(conn, status, ticket_id, limit, cursor)
 
 
 @post(
@@ -58,11 +58,11 @@ def list_emails(
 def retry_email(email_id: UUID, context: Context, actor: Actor) -> Response[Accepted]:
     require_admin(actor)
     with context.services.pool.connection() as conn:
-        if not outbox.retry_email(conn, email_id):
+        if not rows.retry_email(conn, email_id):
             raise NotFound("no such email")
     # No event is recorded; the head of the log keeps "every command answers Trail-Position".
-    return Response(Accepted("the email is queued to be sent again"), status_code=202,
-                    headers=position_header(context.trail.current_position()))
+    return answer(Accepted("the email is queued to be sent again"),
+                  context.commands.store.current_position(), status_code=202)
 
 
 ROUTES = [list_emails, retry_email]

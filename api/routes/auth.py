@@ -11,10 +11,11 @@ from litestar.background_tasks import BackgroundTask
 
 from api.context import Context
 from api.errors import problem_responses
-from api.headers import LOCATION, TRAIL_POSITION, position_header
-from api.views import Accepted, UserView, user_view
+from api.headers import LOCATION, TRAIL_POSITION
+from api.responses import Accepted, answer
 from commands.errors import AccountPending, Unauthenticated
 from commands.messages import RegisterUser
+from projections.users import UserView, view_of
 
 log = logging.getLogger("trail.api")
 
@@ -64,15 +65,11 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     responses=problem_responses(400, 409, 413, 415, 422),
 )
 def register(data: Registration, context: Context) -> Response[UserView]:
-    outcome = context.trail.register(
+    outcome = context.commands.accounts.register(
         RegisterUser(name=data.name, email=data.email, password=data.password)
     )
-    user = context.trail.user(outcome.id)
-    return Response(
-        user_view(user),
-        status_code=201,
-        headers={"Location": f"/users/{user.id}", **position_header(outcome.position)},
-    )
+    return answer(view_of(outcome.aggregate), outcome.position, status_code=201,
+                  location=f"/users/{outcome.id}")
 
 
 @post(
@@ -92,7 +89,7 @@ def token(
     address = client_address(request)
     context.limiter.check(data.email, address)
     try:
-        user = context.trail.authenticate(data.email, data.password)
+        user = context.commands.accounts.authenticate(data.email, data.password)
     except Unauthenticated:
         context.limiter.failed(data.email, address)
         raise
@@ -126,14 +123,14 @@ def request_password_reset(data: ResetRequest, context: Context) -> Response[Acc
     return Response(
         Accepted("if the email belongs to an account, a reset link is on its way"),
         status_code=202,
-        headers=position_header(context.trail.current_position()),
+        headers={"Trail-Position": str(context.commands.store.current_position())},
         background=BackgroundTask(_send_reset, context, data.email),
     )
 
 
 def _send_reset(context: Context, email: str) -> None:
     try:
-        issued = context.trail.start_password_reset(email)
+        issued = context.commands.accounts.start_password_reset(email)
         if issued is not None:
             user, reset_token = issued
             context.services.send_password_reset(
@@ -156,9 +153,8 @@ def _send_reset(context: Context, email: str) -> None:
     responses=problem_responses(400, 413, 415, 422),
 )
 def confirm_password_reset(data: ResetConfirmation, context: Context) -> Response[None]:
-    context.trail.finish_password_reset(data.token, data.new_password)
-    return Response(None, status_code=204,
-                    headers=position_header(context.trail.current_position()))
+    outcome = context.commands.accounts.finish_password_reset(data.token, data.new_password)
+    return answer(None, outcome.position, status_code=204)
 
 
 ROUTES = [register, token, request_password_reset, confirm_password_reset]

@@ -7,24 +7,20 @@ from uuid import UUID
 import msgspec
 from litestar import Response, get, patch, post
 
-from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import problem_responses
-from api.headers import (
-    LOCATION,
-    TRAIL_POSITION,
-    IfMatch,
-    MinPosition,
-    expected_version,
-    position_header,
-)
+from api.headers import LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
 from api.paging import Cursor, Limit
-from api.routes.tickets import viewer
-from api.views import CommentView, comment_view, converted
+from api.reads import reading
+from api.responses import answer
+from commands.base import Outcome
 from commands.errors import NotFound
 from commands.messages import CommentOnTicket, EditComment
 from commands.permissions import Actor
+from domain.ticket import Ticket
 from projections import comments, tickets
+from projections.comments import CommentView, view_of
+from projections.paging import Page
 
 TAGS = ["comments"]
 # Visibility comes from the tickets model, the comments themselves from theirs.
@@ -35,24 +31,12 @@ class CommentBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     body: str
 
 
-class CommentPage(msgspec.Struct, frozen=True):
-    items: list[CommentView]
-    next_cursor: str | None
-
-
-def _comment_response(
-    context: Context, actor: Actor, ticket_id: UUID, comment_id: UUID, position: int,
-    status_code: int = 200,
-) -> Response[CommentView]:
-    ticket = context.trail.ticket(actor, ticket_id)
-    headers = position_header(position)
-    if status_code == 201:
-        headers["Location"] = f"/tickets/{ticket_id}/comments/{comment_id}"
-    return Response(
-        comment_view(ticket_id, ticket.comments[comment_id]),
-        status_code=status_code,
-        headers=headers,
-    )
+def _comment_answer(outcome: Outcome[Ticket], status_code: int = 200) -> Response[CommentView]:
+    """The comment as the command saved it in its ticket."""
+    ticket = outcome.aggregate
+    location = f"/tickets/{ticket.id}/comments/{outcome.id}" if status_code == 201 else None
+    return answer(view_of(ticket.id, ticket.comments[outcome.id]), outcome.position,
+                  status_code=status_code, location=location)
 
 
 @post(
@@ -68,13 +52,10 @@ def _comment_response(
 def add_comment(
     ticket_id: UUID, data: CommentBody, context: Context, actor: Actor, if_match: IfMatch = None
 ) -> Response[CommentView]:
-    outcome = context.trail.comment(
-        actor,
-        CommentOnTicket(
-            ticket_id=ticket_id, body=data.body, expected_version=expected_version(if_match)
-        ),
+    command = CommentOnTicket(
+        ticket_id=ticket_id, body=data.body, expected_version=expected_version(if_match)
     )
-    return _comment_response(context, actor, ticket_id, outcome.id, outcome.position, 201)
+    return _comment_answer(context.commands.tickets.comment(actor, command), 201)
 
 
 @get(
@@ -91,13 +72,11 @@ def list_comments(
     limit: Limit = 25,
     cursor: Cursor = None,
     min_position: MinPosition = None,
-) -> CommentPage:
-    wait_for_reads(context, READS, min_position)
-    with context.services.pool.connection() as conn:
-        if tickets.get_ticket(conn, ticket_id, viewer(actor)) is None:
+) -> Page[CommentView]:
+    with reading(context, READS, min_position) as conn:
+        if tickets.get_ticket(conn, ticket_id, actor) is None:
             raise NotFound("no such ticket")
-        found = comments.list_comments(conn, ticket_id, limit, cursor)
-    return CommentPage([converted(CommentView, c) for c in found.items], found.next_cursor)
+        return comments.list_comments(conn, ticket_id, limit, cursor)
 
 
 @patch(
@@ -117,16 +96,13 @@ def edit_comment(
     actor: Actor,
     if_match: IfMatch = None,
 ) -> Response[CommentView]:
-    outcome = context.trail.edit_comment(
-        actor,
-        EditComment(
-            ticket_id=ticket_id,
-            comment_id=comment_id,
-            body=data.body,
-            expected_version=expected_version(if_match),
-        ),
+    command = EditComment(
+        ticket_id=ticket_id,
+        comment_id=comment_id,
+        body=data.body,
+        expected_version=expected_version(if_match),
     )
-    return _comment_response(context, actor, ticket_id, comment_id, outcome.position)
+    return _comment_answer(context.commands.tickets.edit_comment(actor, command))
 
 
 ROUTES = [add_comment, list_comments, edit_comment]

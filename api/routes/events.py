@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import anyio
@@ -17,19 +17,14 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from api.context import Context
 from api.errors import problem_responses
 from api.paging import Cursor, Limit
-from commands.audit import LogEntry
-from commands.errors import Unauthenticated
+from commands.errors import NotFound, Unauthenticated
 from commands.permissions import Actor, require_admin
-from projections.paging import decode_cursor, encode_cursor
+from eventlog.audit import LogEntry, log_entries
+from projections.paging import Page, decode_cursor, page
 
 TAGS = ["audit"]
 # Events read from the log per poll of a stream; a full batch is followed at once by the next.
 STREAM_BATCH = 200
-
-
-class EventPage(msgspec.Struct, frozen=True):
-    items: list[LogEntry]
-    next_cursor: str | None
 
 
 @get(
@@ -49,71 +44,47 @@ def list_events(
     ticket_id: UUID | None = None,
     limit: Limit = 25,
     cursor: Cursor = None,
-) -> EventPage:
+) -> Page[LogEntry]:
     require_admin(actor)
     if cursor is not None:
         after = decode_cursor(cursor, "events", tuple[int])[0]
-    entries = context.trail.audit.log(
-        after=after, limit=limit + 1, types=event_type or (), ticket_id=ticket_id
-    )
-    more = len(entries) > limit
-    entries = entries[:limit]
-    next_cursor = encode_cursor("events", (entries[-1].position,)) if more else None
-    return EventPage(entries, next_cursor)
+    with context.services.pool.connection() as conn:
+        entries = log_entries(
+            conn, after=after, limit=limit + 1, types=event_type or (), ticket_id=ticket_id
+        )
+    return page(entries, limit, "events", lambda entry: (entry.position,), lambda e: e)
 
 
 class EventFeed:
-    """The log as one caller may see it: admins everything; developers every ticket event;
-    reporters the events of the tickets they reported or are assigned to."""
+    """The log as one caller may see it: admins everything, anyone else the events of the
+    tickets it may see now (`domain.visibility`)."""
 
     def __init__(self, context: Context, actor: Actor, after: int) -> None:
         self._context = context
         self.actor = actor
         self.after = after
-        # Reporters only: ticket id -> (reporter, assignees), kept current by the feed itself.
-        self._tickets: dict[UUID, tuple[UUID, frozenset[UUID]]] = {}
 
     def poll(self) -> list[LogEntry]:
-        entries = self._context.trail.audit.log(after=self.after, limit=STREAM_BATCH)
+        with self._context.services.pool.connection() as conn:
+            entries = log_entries(conn, after=self.after, limit=STREAM_BATCH)
         if entries:
             self.after = entries[-1].position
         return [e for e in entries if self._visible(e)]
 
     def refresh_actor(self) -> None:
         """Apply a role change, and end the feed (Unauthenticated) for a deactivated account."""
-        actor = self._context.trail.actor(self.actor.id)
-        if actor.role != self.actor.role:
-            self._tickets.clear()
-        self.actor = actor
+        self.actor = self._context.commands.accounts.actor(self.actor.id)
 
     def _visible(self, entry: LogEntry) -> bool:
         if self.actor.is_admin:
             return True
         if entry.ticket_id is None:
             return False
-        if self.actor.works_tickets:
-            return True
-        reporter, assignees = self._ticket(entry)
-        return self.actor.id == reporter or self.actor.id in assignees
-
-    def _ticket(self, entry: LogEntry) -> tuple[UUID, frozenset[UUID]]:
-        assert entry.ticket_id is not None
-        known = self._tickets.get(entry.ticket_id)
-        if entry.type == "Ticket.Created":
-            known = (UUID(entry.data["reporter_id"]), _ids(entry.data["assignee_ids"]))
-        elif known is None:
-            # A ticket created before the feed started: its state now, from the event store.
-            ticket = self._context.trail.audit.ticket_as_of(entry.ticket_id, entry.at)
-            known = (ticket.reporter_id, frozenset(ticket.assignee_ids)) if ticket else (
-                UUID(int=0), frozenset())
-        elif entry.type == "Ticket.AssigneesChanged":
-            known = (known[0], _ids(entry.data["assignee_ids"]))
-        self._tickets[entry.ticket_id] = known
-        return known
-
-
-def _ids(values: list[Any]) -> frozenset[UUID]:
-    return frozenset(UUID(v) for v in values)
+        try:
+            self._context.commands.tickets.get(self.actor, entry.ticket_id)
+        except NotFound:
+            return False
+        return True
 
 
 async def _stream(feed: EventFeed, interval: float, heartbeat: float) -> AsyncIterator[
@@ -157,7 +128,7 @@ async def stream_events(
 ) -> ServerSentEvent:
     start = last_event_id
     if start is None:
-        start = await to_thread.run_sync(context.trail.current_position)
+        start = await to_thread.run_sync(context.commands.store.current_position)
     settings = context.services.settings
     feed = EventFeed(context, actor, start)
     return ServerSentEvent(

@@ -13,9 +13,9 @@ from psycopg.errors import UndefinedTable
 from psycopg.rows import DictRow
 from redis.exceptions import RedisError
 
-from api.consistency import position_source
 from api.context import Context
-from projections.outbox import OutboxCounts, outbox_counts
+from api.reads import position_source
+from projections.outbox.rows import OutboxCounts, outbox_counts
 from projections.positions import ProjectionStatus, projection_status
 
 Check = Literal["ok", "down"]

@@ -9,17 +9,18 @@ import msgspec
 from litestar import Response, delete, get, post, put
 from litestar.params import Parameter
 
-from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import problem_responses
-from api.headers import LOCATION, TRAIL_POSITION, MinPosition, position_header
+from api.headers import LOCATION, TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.views import ProjectView, converted, project_view
+from api.reads import reading
+from api.responses import answer
 from commands.errors import NotFound
 from commands.messages import ArchiveProject, CreateProject, ReviseProject
 from commands.permissions import Actor
 from projections import projects
-from projections.projects import ProjectFilters
+from projections.paging import Page
+from projections.projects import ProjectFilters, ProjectView, view_of
 
 TAGS = ["projects"]
 READS = (projects.ProjectsProjection.name,)
@@ -36,11 +37,6 @@ class ProjectRevision(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
 
     name: str
     description: str | None = None
-
-
-class ProjectPage(msgspec.Struct, frozen=True):
-    items: list[ProjectView]
-    next_cursor: str | None
 
 
 def _open_tickets(context: Context, project_id: UUID) -> int:
@@ -64,14 +60,11 @@ def _open_tickets(context: Context, project_id: UUID) -> int:
 def create_project(
     data: ProjectCreate, context: Context, actor: Actor
 ) -> Response[ProjectView]:
-    outcome = context.trail.create_project(
+    outcome = context.commands.projects.create(
         actor, CreateProject(name=data.name, key=data.key, description=data.description)
     )
-    return Response(
-        project_view(context.trail.project(outcome.id), open_tickets=0),
-        status_code=201,
-        headers={"Location": f"/projects/{outcome.id}", **position_header(outcome.position)},
-    )
+    return answer(view_of(outcome.aggregate, open_tickets=0), outcome.position,
+                  status_code=201, location=f"/projects/{outcome.id}")
 
 
 @get(
@@ -88,11 +81,9 @@ def list_projects(
     limit: Limit = 25,
     cursor: Cursor = None,
     min_position: MinPosition = None,
-) -> ProjectPage:
-    wait_for_reads(context, READS, min_position)
-    with context.services.pool.connection() as conn:
-        found = projects.list_projects(conn, ProjectFilters(q=q), limit, cursor)
-    return ProjectPage([converted(ProjectView, p) for p in found.items], found.next_cursor)
+) -> Page[ProjectView]:
+    with reading(context, READS, min_position) as conn:
+        return projects.list_projects(conn, ProjectFilters(q=q), limit, cursor)
 
 
 @get(
@@ -105,13 +96,11 @@ def list_projects(
 def get_project(
     project_id: UUID, context: Context, min_position: MinPosition = None
 ) -> ProjectView:
-    wait_for_reads(context, READS, min_position)
-    with context.services.pool.connection() as conn:
+    with reading(context, READS, min_position) as conn:
         found = projects.get_project(conn, project_id)
     if found is None:
         raise NotFound("no such project")
-    view: ProjectView = converted(ProjectView, found)
-    return view
+    return found
 
 
 @put(
@@ -126,11 +115,11 @@ def get_project(
 def revise_project(
     project_id: UUID, data: ProjectRevision, context: Context, actor: Actor
 ) -> Response[ProjectView]:
-    outcome = context.trail.revise_project(
+    outcome = context.commands.projects.revise(
         actor, ReviseProject(project_id=project_id, name=data.name, description=data.description)
     )
-    view = project_view(context.trail.project(project_id), _open_tickets(context, project_id))
-    return Response(view, headers=position_header(outcome.position))
+    view = view_of(outcome.aggregate, _open_tickets(context, project_id))
+    return answer(view, outcome.position)
 
 
 @delete(
@@ -144,8 +133,8 @@ def revise_project(
     responses=problem_responses(401, 403, 404),
 )
 def archive_project(project_id: UUID, context: Context, actor: Actor) -> Response[None]:
-    outcome = context.trail.archive_project(actor, ArchiveProject(project_id=project_id))
-    return Response(None, status_code=204, headers=position_header(outcome.position))
+    outcome = context.commands.projects.archive(actor, ArchiveProject(project_id=project_id))
+    return answer(None, outcome.position, status_code=204)
 
 
 ROUTES = [create_project, list_projects, get_project, revise_project, archive_project]

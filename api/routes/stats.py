@@ -9,10 +9,10 @@ from uuid import UUID
 from litestar import get
 from litestar.params import Parameter
 
-from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import invalid, problem_responses
 from api.headers import MinPosition
+from api.reads import reading
 from commands.errors import Forbidden
 from commands.permissions import Actor
 from projections import stats as stats_model
@@ -45,8 +45,7 @@ def get_stats(
     if to == date.max:
         # The window ends at the start of the day after `to`, which this date does not have.
         raise invalid("to", f"must be before {date.max.isoformat()}")
-    wait_for_reads(context, READS, min_position)
-    with context.services.pool.connection() as conn:
+    with reading(context, READS, min_position) as conn:
         return stats_model.stats(conn, StatsFilters(project_id=project_id, from_=from_, to=to))
 
 

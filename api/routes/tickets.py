@@ -9,30 +9,24 @@ from uuid import UUID
 import msgspec
 from litestar import Response, get, patch, post, put
 from litestar.params import Parameter
-from msgspec import UNSET, UnsetType
 
-from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import invalid, problem_responses
-from api.headers import (
-    ETAG,
-    LOCATION,
-    TRAIL_POSITION,
-    IfMatch,
-    MinPosition,
-    expected_version,
-    ticket_headers,
-)
+from api.headers import ETAG, LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
 from api.paging import Cursor, Limit
-from api.views import TicketView, converted, ticket_view
-from commands.audit import HistoryEntry
+from api.reads import reading
+from api.responses import answer
+from commands.base import Outcome
 from commands.errors import NotFound
 from commands.messages import AssignTicket, CreateTicket, EditTicket
 from commands.permissions import Actor
+from domain.history import HistoryEntry
+from domain.ticket import Ticket, TicketEdit
 from domain.values import Priority, Status, TicketType
-from projections import tickets
-from projections.paging import decode_cursor, encode_cursor
-from projections.tickets import TicketFilters, Viewer
+from eventlog.audit import ticket_as_of
+from projections import history, tickets
+from projections.paging import Page
+from projections.tickets import TicketFilters, TicketView, view_of
 
 # The read models the list and the current ticket come from (`Trail-Min-Position`).
 READS = (tickets.TicketsProjection.name,)
@@ -65,60 +59,20 @@ class TicketCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
         )
 
 
-class TicketPatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Only the fields sent change; `null` clears `description` or `due_date`."""
-
-    title: str | UnsetType = UNSET
-    description: str | UnsetType | None = UNSET
-    status: Status | UnsetType = UNSET
-    priority: Priority | UnsetType = UNSET
-    type: TicketType | UnsetType = UNSET
-    tags: list[str] | UnsetType = UNSET
-    due_date: date | UnsetType | None = UNSET
-
-    def command(self, ticket_id: UUID, expected: int | None) -> EditTicket:
-        return EditTicket(
-            ticket_id=ticket_id,
-            title=self.title,
-            description=self.description,
-            status=self.status,
-            priority=self.priority,
-            type=self.type,
-            tags=tuple(self.tags) if not isinstance(self.tags, UnsetType) else UNSET,
-            due_date=self.due_date,
-            expected_version=expected,
-        )
-
-
 TicketSort = Literal[
     "created_at", "-created_at", "updated_at", "-updated_at", "priority", "due_date"
 ]
-
-
-class TicketPage(msgspec.Struct, frozen=True):
-    items: list[TicketView]
-    next_cursor: str | None
-
-
-class HistoryPage(msgspec.Struct, frozen=True):
-    items: list[HistoryEntry]
-    next_cursor: str | None
 
 
 class Assignees(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     user_ids: list[UUID]
 
 
-def _ticket_response(
-    context: Context, actor: Actor, ticket_id: UUID, position: int, status_code: int = 200
-) -> Response[TicketView]:
-    """The ticket as the command just saved it, read back from the event store: the answer
-    reflects the write whatever the read models have caught up with."""
-    view = ticket_view(context.trail.ticket(actor, ticket_id))
-    headers = ticket_headers(view.version, position)
-    if status_code == 201:
-        headers["Location"] = f"/tickets/{view.id}"
-    return Response(view, status_code=status_code, headers=headers)
+def _ticket_answer(outcome: Outcome[Ticket], status_code: int = 200) -> Response[TicketView]:
+    """The ticket as the command saved it: its `ETag` is the version this command wrote."""
+    location = f"/tickets/{outcome.id}" if status_code == 201 else None
+    return answer(view_of(outcome.aggregate), outcome.position, status_code=status_code,
+                  location=location, version=outcome.version)
 
 
 @post(
@@ -134,8 +88,7 @@ def _ticket_response(
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
 )
 def create_ticket(data: TicketCreate, context: Context, actor: Actor) -> Response[TicketView]:
-    outcome = context.trail.create_ticket(actor, data.command())
-    return _ticket_response(context, actor, outcome.id, outcome.position, status_code=201)
+    return _ticket_answer(context.commands.tickets.create(actor, data.command()), 201)
 
 
 @patch(
@@ -151,12 +104,14 @@ def create_ticket(data: TicketCreate, context: Context, actor: Actor) -> Respons
     responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
 )
 def edit_ticket(
-    ticket_id: UUID, data: TicketPatch, context: Context, actor: Actor, if_match: IfMatch = None
+    ticket_id: UUID, data: TicketEdit, context: Context, actor: Actor, if_match: IfMatch = None
 ) -> Response[TicketView]:
-    outcome = context.trail.edit_ticket(
-        actor, data.command(ticket_id, expected_version(if_match))
+    command = EditTicket(
+        **msgspec.structs.asdict(data),
+        ticket_id=ticket_id,
+        expected_version=expected_version(if_match),
     )
-    return _ticket_response(context, actor, ticket_id, outcome.position)
+    return _ticket_answer(context.commands.tickets.edit(actor, command))
 
 
 @put(
@@ -172,19 +127,12 @@ def edit_ticket(
 def assign_ticket(
     ticket_id: UUID, data: Assignees, context: Context, actor: Actor, if_match: IfMatch = None
 ) -> Response[TicketView]:
-    outcome = context.trail.assign_ticket(
-        actor,
-        AssignTicket(
-            ticket_id=ticket_id,
-            user_ids=tuple(data.user_ids),
-            expected_version=expected_version(if_match),
-        ),
+    command = AssignTicket(
+        ticket_id=ticket_id,
+        user_ids=tuple(data.user_ids),
+        expected_version=expected_version(if_match),
     )
-    return _ticket_response(context, actor, ticket_id, outcome.position)
-
-
-def viewer(actor: Actor) -> Viewer:
-    return Viewer(id=actor.id, role=actor.role)
+    return _ticket_answer(context.commands.tickets.assign(actor, command))
 
 
 @get(
@@ -212,15 +160,13 @@ def list_tickets(
     limit: Limit = 25,
     cursor: Cursor = None,
     min_position: MinPosition = None,
-) -> TicketPage:
-    wait_for_reads(context, READS, min_position)
+) -> Page[TicketView]:
     filters = TicketFilters(
         project_id=project_id, status=status, priority=priority, type=ticket_type, tag=tag,
         assignee_id=assignee_id, reporter_id=reporter_id, q=q, due_before=due_before, sort=sort,
     )
-    with context.services.pool.connection() as conn:
-        found = tickets.list_tickets(conn, filters, viewer(actor), limit, cursor)
-    return TicketPage([converted(TicketView, t) for t in found.items], found.next_cursor)
+    with reading(context, READS, min_position) as conn:
+        return tickets.list_tickets(conn, filters, actor, limit, cursor)
 
 
 @get(
@@ -247,28 +193,28 @@ def get_ticket(
     if version is not None:
         if version < 1:
             raise NotFound("no such version of this ticket")
-        view = ticket_view(context.trail.ticket(actor, ticket_id, version=version))
+        view = view_of(context.commands.tickets.get(actor, ticket_id, version=version))
     elif as_of is not None:
         view = _as_of(context, actor, ticket_id, as_of)
     else:
-        wait_for_reads(context, READS, min_position)
-        with context.services.pool.connection() as conn:
-            row = tickets.get_ticket(conn, ticket_id, viewer(actor))
-        if row is None:
+        with reading(context, READS, min_position) as conn:
+            found = tickets.get_ticket(conn, ticket_id, actor)
+        if found is None:
             raise NotFound("no such ticket")
-        view = converted(TicketView, row)
-    return Response(view, headers=ticket_headers(view.version))
+        view = found
+    return Response(view, headers={"ETag": f'"{view.version}"'})
 
 
 def _as_of(context: Context, actor: Actor, ticket_id: UUID, moment: datetime) -> TicketView:
     # Whether the caller may see the ticket is a question about now, not about then.
-    context.trail.ticket(actor, ticket_id)
+    context.commands.tickets.get(actor, ticket_id)
     # A moment without an offset is read as UTC, the zone every time of this API is in.
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    then = context.trail.audit.ticket_as_of(ticket_id, moment)
+    with context.services.pool.connection() as conn:
+        then = ticket_as_of(conn, ticket_id, moment)
     if then is None:
         raise NotFound("the ticket did not exist at that moment")
-    return ticket_view(then)
+    return view_of(then)
 
 
 @get(
@@ -276,20 +222,17 @@ def _as_of(context: Context, actor: Actor, ticket_id: UUID, moment: datetime) ->
     tags=["audit"],
     sync_to_thread=True,
     summary="A ticket's history",
-    description="Every event, oldest first, read from the event store: "
-    "`{position, version, type, at, actor_id, changes: {field: {from, to}}}`.",
+    description="Every event, oldest first: "
+    "`{position, version, type, at, actor_id, changes: {field: {from, to}}}`. Exact as soon "
+    "as a command has answered: what the history model has not reached is read from the log.",
     responses=problem_responses(401, 404, 422),
 )
 def ticket_history(
     ticket_id: UUID, context: Context, actor: Actor, limit: Limit = 25, cursor: Cursor = None
-) -> HistoryPage:
-    context.trail.ticket(actor, ticket_id)
-    after = decode_cursor(cursor, "history", tuple[int])[0] if cursor is not None else 0
-    entries = context.trail.audit.history(ticket_id, after_version=after, limit=limit + 1)
-    more = len(entries) > limit
-    entries = entries[:limit]
-    next_cursor = encode_cursor("history", (entries[-1].version,)) if more else None
-    return HistoryPage(entries, next_cursor)
+) -> Page[HistoryEntry]:
+    context.commands.tickets.get(actor, ticket_id)
+    with context.services.pool.connection() as conn:
+        return history.ticket_history(conn, ticket_id, limit, cursor)
 
 
 ROUTES = [create_ticket, list_tickets, get_ticket, edit_ticket, assign_ticket, ticket_history]

@@ -10,18 +10,19 @@ from litestar import Response, get, patch
 from litestar.params import Parameter
 from msgspec import UNSET, UnsetType
 
-from api.consistency import wait_for_reads
 from api.context import Context
 from api.errors import problem_responses
-from api.headers import TRAIL_POSITION, MinPosition, position_header
+from api.headers import TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.views import UserView, converted, user_view
+from api.reads import reading
+from api.responses import answer
 from commands.errors import Forbidden, NotFound
 from commands.messages import ChangeUser
 from commands.permissions import Actor, require_admin
 from domain.values import Role, UserStatus
 from projections import users
-from projections.users import UserFilters
+from projections.paging import Page
+from projections.users import UserFilters, UserView, view_of
 
 TAGS = ["users"]
 READS = (users.UsersProjection.name,)
@@ -35,19 +36,12 @@ class UserPatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     status: UserStatus | UnsetType = UNSET
 
 
-class UserPage(msgspec.Struct, frozen=True):
-    items: list[UserView]
-    next_cursor: str | None
-
-
 def _read_user(context: Context, user_id: UUID, min_position: int | None) -> UserView:
-    wait_for_reads(context, READS, min_position)
-    with context.services.pool.connection() as conn:
+    with reading(context, READS, min_position) as conn:
         found = users.get_user(conn, user_id)
     if found is None:
         raise NotFound("no such user")
-    view: UserView = converted(UserView, found)
-    return view
+    return found
 
 
 @get(
@@ -63,7 +57,7 @@ def me(context: Context, actor: Actor, min_position: MinPosition = None) -> User
     except NotFound:
         # The caller exists (its token just checked out against the event store); the users
         # model has not caught up with its registration yet. Never answer 404 about oneself.
-        return user_view(context.trail.user(actor.id))
+        return view_of(context.commands.accounts.user(actor.id))
 
 
 @get(
@@ -83,12 +77,10 @@ def list_users(
     limit: Limit = 25,
     cursor: Cursor = None,
     min_position: MinPosition = None,
-) -> UserPage:
+) -> Page[UserView]:
     require_admin(actor)
-    wait_for_reads(context, READS, min_position)
-    with context.services.pool.connection() as conn:
-        found = users.list_users(conn, UserFilters(role=role, status=status, q=q), limit, cursor)
-    return UserPage([converted(UserView, u) for u in found.items], found.next_cursor)
+    with reading(context, READS, min_position) as conn:
+        return users.list_users(conn, UserFilters(role=role, status=status, q=q), limit, cursor)
 
 
 @get(
@@ -121,12 +113,10 @@ def get_user(
 def change_user(
     user_id: UUID, data: UserPatch, context: Context, actor: Actor
 ) -> Response[UserView]:
-    outcome = context.trail.change_user(
+    outcome = context.commands.accounts.change_user(
         actor, ChangeUser(user_id=user_id, name=data.name, role=data.role, status=data.status)
     )
-    return Response(
-        user_view(context.trail.user(user_id)), headers=position_header(outcome.position)
-    )
+    return answer(view_of(outcome.aggregate), outcome.position)
 
 
 ROUTES = [me, list_users, get_user, change_user]

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from api.ratelimit import PREFIX as LOGIN_FAILURES_PREFIX
-from commands.application import Trail
+from commands.services import Commands
 from tests.api.server import api_process, projecting
 
 PASSWORD = "correct horse 9"
@@ -107,7 +107,7 @@ def api_env(scratch_database_url: str, redis_url: str, tmp_path_factory: pytest.
 
 
 @pytest.fixture(scope="module")
-def api_url(app: Trail, trail_env: dict[str, str], api_env: dict[str, str]) -> Iterator[str]:
+def api_url(app: Commands, trail_env: dict[str, str], api_env: dict[str, str]) -> Iterator[str]:
     # `app` has created the event store's tables, so the projections can start at once.
     with projecting(trail_env), api_process(api_env) as url:
         yield url

@@ -47,10 +47,10 @@ def projecting(trail_env: Mapping[str, str]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def api_process(env: Mapping[str, str], *, workers: int = 1) -> Iterator[str]:
-    """`uvicorn runtime.cli_api:create_app_from_environment` on a free port; yields its URL."""
+    """`uvicorn runtime.cli_api:app_from_environment` on a free port; yields its URL."""
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "runtime.cli_api:create_app_from_environment",
+        sys.executable, "-m", "uvicorn", "runtime.cli_api:app_from_environment",
         "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-proxy-headers", "--log-level", "warning", "--timeout-graceful-shutdown", "2",
     ]

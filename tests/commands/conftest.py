@@ -21,11 +21,13 @@ from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
 from commands import credentials
-from commands.application import Trail
+from commands.base import Trail
 from commands.messages import ChangeUser, CreateProject, CreateTicket, RegisterUser
 from commands.permissions import Actor
+from commands.services import Commands, build_commands
 from domain.values import Role
 from runtime.embedded import postgres_env
+from runtime.migrate import migrate
 from tests.services import create_scratch_database
 
 PASSWORD = "correct horse 42"
@@ -49,35 +51,35 @@ def email(label: str = "user") -> str:
     return f"{label}-{uuid.uuid4().hex[:10]}@example.com"
 
 
-def register(app: Trail, name: str = "Some Body", address: str | None = None,
+def register(app: Commands, name: str = "Some Body", address: str | None = None,
              password: str = PASSWORD) -> uuid.UUID:
-    return app.register(
+    return app.accounts.register(
         RegisterUser(name=name, email=address or email(), password=password)
     ).id
 
 
-def reporter(app: Trail, name: str = "Rita Reporter") -> Actor:
-    actor = app.actor(register(app, name))
+def reporter(app: Commands, name: str = "Rita Reporter") -> Actor:
+    actor = app.accounts.actor(register(app, name))
     assert actor.role is Role.REPORTER
     return actor
 
 
-def developer(app: Trail, admin: Actor, name: str = "Dev Eloper") -> Actor:
+def developer(app: Commands, admin: Actor, name: str = "Dev Eloper") -> Actor:
     user_id = register(app, name)
-    app.change_user(admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
-    actor = app.actor(user_id)
+    app.accounts.change_user(admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
+    actor = app.accounts.actor(user_id)
     assert actor.role is Role.DEVELOPER
     return actor
 
 
-def project(app: Trail, admin: Actor, name: str | None = None, **fields: Any) -> uuid.UUID:
+def project(app: Commands, admin: Actor, name: str | None = None, **fields: Any) -> uuid.UUID:
     name = name or f"Project {uuid.uuid4().hex[:8]}"
-    return app.create_project(admin, CreateProject(name=name, **fields)).id
+    return app.projects.create(admin, CreateProject(name=name, **fields)).id
 
 
-def ticket(app: Trail, actor: Actor, project_id: uuid.UUID, title: str = "Fix it",
+def ticket(app: Commands, actor: Actor, project_id: uuid.UUID, title: str = "Fix it",
            **fields: Any) -> uuid.UUID:
-    return app.create_ticket(
+    return app.tickets.create(
         actor, CreateTicket(project_id=project_id, title=title, **fields)
     ).id
 
@@ -107,18 +109,29 @@ def small_pool(env: dict[str, str], grows_to: int) -> dict[str, str]:
     return {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": str(grows_to - 2)}
 
 
-@pytest.fixture(scope="module")
-def racing(trail_env: dict[str, str]) -> Iterator[CountingTrail]:
-    """A second Trail on the module's database (as a second API process would be)."""
-    trail = CountingTrail(small_pool(trail_env, grows_to=20))
-    yield trail
-    trail.close()
+class Racing(Commands):
+    """The write side on a `CountingTrail`."""
+
+    store: CountingTrail
+
+    @property
+    def conflicts(self) -> int:
+        return self.store.conflicts
 
 
 @pytest.fixture(scope="module")
-def admin(app: Trail) -> Actor:
+def racing(trail_env: dict[str, str]) -> Iterator[Racing]:
+    """A second write side on the module's database (as a second API process would be)."""
+    built = build_commands(CountingTrail(small_pool(trail_env, grows_to=20)))
+    racing = Racing(**{f: getattr(built, f) for f in ("store", "accounts", "projects", "tickets")})
+    yield racing
+    racing.close()
+
+
+@pytest.fixture(scope="module")
+def admin(app: Commands) -> Actor:
     """The first account of the module's system, hence its admin."""
-    actor = app.actor(register(app, "Ada Admin"))
+    actor = app.accounts.actor(register(app, "Ada Admin"))
     assert actor.role is Role.ADMIN, "the admin fixture must register the module's first user"
     return actor
 
@@ -139,15 +152,16 @@ class Clock:
 
 @pytest.fixture
 def new_trail(database_url: str, request: pytest.FixtureRequest
-              ) -> Iterator[Callable[..., Trail]]:
-    """Build Trails on empty databases of their own, closed and dropped after the test."""
-    made: list[tuple[Trail, str]] = []
+              ) -> Iterator[Callable[..., Commands]]:
+    """Build write sides on empty databases of their own, closed and dropped after the test."""
+    made: list[tuple[Commands, str]] = []
     test = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:30]
 
-    def make(**kwargs: Any) -> Trail:
+    def make(**kwargs: Any) -> Commands:
         name = f"t_cmd_{test}_{uuid.uuid4().hex[:8]}"
         url = create_scratch_database(database_url, name)
-        trail = Trail(small_pool(postgres_env(url), grows_to=8), **kwargs)
+        migrate(url)
+        trail = build_commands(Trail(small_pool(postgres_env(url), grows_to=8)), **kwargs)
         made.append((trail, name))
         return trail
 

@@ -12,8 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from commands.application import Trail
-from commands.audit import Change
+from commands.base import Outcome, Trail
 from commands.messages import (
     AssignTicket,
     ChangeUser,
@@ -22,10 +21,12 @@ from commands.messages import (
     CreateTicket,
     EditComment,
     EditTicket,
-    Outcome,
 )
 from commands.permissions import Actor
+from commands.services import Commands, build_commands
+from domain.history import Change
 from domain.values import Priority, Role, Status
+from tests import log
 from tests.commands.conftest import Clock, register
 from tests.domain.given import state
 
@@ -35,14 +36,14 @@ MINUTE = timedelta(minutes=1)
 class Story:
     """One ticket's life, command by command, with what the ticket was after each command."""
 
-    def __init__(self, app: Trail, clock: Clock) -> None:
+    def __init__(self, app: Commands, clock: Clock) -> None:
         self.app, self.clock = app, clock
-        self.admin = app.actor(register(app, "Ada Admin"))
+        self.admin = app.accounts.actor(register(app, "Ada Admin"))
         assert self.admin.role is Role.ADMIN
         dev_id = register(app, "Dana Developer")
-        app.change_user(self.admin, ChangeUser(user_id=dev_id, role=Role.DEVELOPER))
-        self.dev = app.actor(dev_id)
-        self.project_id = app.create_project(self.admin, CreateProject(name="Audited")).id
+        app.accounts.change_user(self.admin, ChangeUser(user_id=dev_id, role=Role.DEVELOPER))
+        self.dev = app.accounts.actor(dev_id)
+        self.project_id = app.projects.create(self.admin, CreateProject(name="Audited")).id
         self.start = clock.advance(hours=1)
         self.times: list[datetime] = []
         self.outcomes: list[Outcome] = []
@@ -63,8 +64,8 @@ class Story:
 
     def run(self, actor: Actor, command: Any) -> Outcome:
         at = self.clock.advance(minutes=1)
-        outcome = self.app.handle(actor, command)
-        ticket = self.app.ticket(self.admin, self.ticket_id if self.times else outcome.id)
+        outcome = log.handle(self.app, actor, command)
+        ticket = self.app.tickets.get(self.admin, self.ticket_id if self.times else outcome.id)
         self.times.append(at)
         self.outcomes.append(outcome)
         self.snapshots[ticket.version] = state(ticket)
@@ -74,13 +75,13 @@ class Story:
 @pytest.fixture(scope="module")
 def story(trail_env: dict[str, str]) -> Iterator[Story]:
     clock = Clock()
-    app = Trail(trail_env, clock=clock)
+    app = build_commands(Trail(trail_env), clock=clock)
     yield Story(app, clock)
     app.close()
 
 
 def test_history_lists_every_event_with_field_level_changes(story: Story) -> None:
-    history = story.app.audit.history(story.ticket_id)
+    history = log.history(story.app, story.ticket_id)
     admin, dev = story.admin.id, story.dev.id
     t = story.times
     assert [(h.version, h.type, h.at, h.actor_id) for h in history] == [
@@ -118,78 +119,78 @@ def test_history_lists_every_event_with_field_level_changes(story: Story) -> Non
 
 
 def test_history_pages_by_version(story: Story) -> None:
-    everything = story.app.audit.history(story.ticket_id)
-    page = story.app.audit.history(story.ticket_id, after_version=3, limit=4)
+    everything = log.history(story.app, story.ticket_id)
+    page = log.history(story.app, story.ticket_id, after_version=3, limit=4)
     assert page == everything[3:7]
-    assert story.app.audit.history(story.ticket_id, after_version=10) == []
-    assert story.app.audit.history(story.project_id) == []
-    assert story.app.audit.history(uuid4()) == []
+    assert log.history(story.app, story.ticket_id, after_version=10) == []
+    assert log.history(story.app, story.project_id) == []
+    assert log.history(story.app, uuid4()) == []
 
 
 def test_the_ticket_at_each_version_is_exactly_what_it_was(story: Story) -> None:
     app, admin = story.app, story.admin
     for version, snapshot in story.snapshots.items():
-        assert state(app.ticket(admin, story.ticket_id, version=version)) == snapshot
+        assert state(app.tickets.get(admin, story.ticket_id, version=version)) == snapshot
     # Inside one command: version 2 has the new title but not yet the new status.
-    halfway = app.ticket(admin, story.ticket_id, version=2)
+    halfway = app.tickets.get(admin, story.ticket_id, version=2)
     assert (halfway.title, halfway.status, halfway.version) == (
         "New title", Status.OPEN, 2,
     )
     assert halfway.updated_at == story.times[1]
-    assert app.ticket(admin, story.ticket_id, version=1).updated_at is None
+    assert app.tickets.get(admin, story.ticket_id, version=1).updated_at is None
 
 
 def test_the_ticket_as_of_a_moment_is_exactly_what_it_was(story: Story) -> None:
-    audit = story.app.audit
+    app = story.app
     versions = sorted(story.snapshots)
     for at, version in zip(story.times, versions, strict=True):
         expected = story.snapshots[version]
-        assert state(audit.ticket_as_of(story.ticket_id, at)) == expected
-        assert state(audit.ticket_as_of(story.ticket_id, at + MINUTE / 2)) == expected
-        before = audit.ticket_as_of(story.ticket_id, at - timedelta(microseconds=1))
+        assert state(log.as_of(app, story.ticket_id, at)) == expected
+        assert state(log.as_of(app, story.ticket_id, at + MINUTE / 2)) == expected
+        before = log.as_of(app, story.ticket_id, at - timedelta(microseconds=1))
         assert before is None or before.version < version
-    assert audit.ticket_as_of(story.ticket_id, story.times[0] - timedelta(seconds=1)) is None
-    latest = audit.ticket_as_of(story.ticket_id, story.times[-1] + timedelta(days=365))
-    assert state(latest) == state(story.app.ticket(story.admin, story.ticket_id))
-    assert audit.ticket_as_of(uuid4(), story.times[-1]) is None
-    assert audit.ticket_as_of(story.project_id, story.times[-1]) is None
+    assert log.as_of(app, story.ticket_id, story.times[0] - timedelta(seconds=1)) is None
+    latest = log.as_of(app, story.ticket_id, story.times[-1] + timedelta(days=365))
+    assert state(latest) == state(story.app.tickets.get(story.admin, story.ticket_id))
+    assert log.as_of(app, uuid4(), story.times[-1]) is None
+    assert log.as_of(app, story.project_id, story.times[-1]) is None
 
 
 def test_the_global_log_is_in_position_order_and_filters(story: Story) -> None:
-    audit = story.app.audit
-    everything = audit.log(limit=1000)
+    app = story.app
+    everything = log.log(app, limit=1000)
     positions = [e.position for e in everything]
     assert all(a < b for a, b in pairwise(positions))
-    assert len(everything) == story.app.recorder.max_notification_id()  # no conflicts here
-    assert positions[-1] == story.app.current_position()
+    assert len(everything) == story.app.store.recorder.max_notification_id()  # no conflicts here
+    assert positions[-1] == story.app.store.current_position()
     types = {e.type for e in everything}
     assert {"User.Registered", "User.RoleChanged", "Project.Created", "Claim.Taken",
             "Ticket.Created"} <= types
 
     # Paging with `after` gives the same log as one read.
     paged, after = [], 0
-    while page := audit.log(after=after, limit=4):
+    while page := log.log(app, after=after, limit=4):
         paged += page
         after = page[-1].position
     assert paged == everything
 
-    mine = audit.log(ticket_id=story.ticket_id, limit=1000)
-    assert [e.position for e in mine] == [h.position for h in audit.history(story.ticket_id)]
+    mine = log.log(app, ticket_id=story.ticket_id, limit=1000)
+    assert [e.position for e in mine] == [h.position for h in log.history(app, story.ticket_id)]
     assert {e.ticket_id for e in mine} == {story.ticket_id}
     assert all(e.ticket_id is None for e in everything if not e.type.startswith("Ticket."))
 
-    status = audit.log(types=["Ticket.StatusChanged"], limit=1000)
+    status = log.log(app, types=["Ticket.StatusChanged"], limit=1000)
     assert [e.data["status"] for e in status] == ["in_progress", "resolved"]
     assert [e.actor_id for e in status] == [story.dev.id, story.dev.id]
     assert [e.at for e in status] == [story.times[1], story.times[6]]
-    both = audit.log(types=["Ticket.Created", "Project.Created"], limit=1000)
+    both = log.log(app, types=["Ticket.Created", "Project.Created"], limit=1000)
     assert [e.type for e in both] == ["Project.Created", "Ticket.Created"]
-    assert audit.log(after=positions[-1]) == []
-    assert audit.log(types=["Ticket.Nothing"]) == []
+    assert log.log(app, after=positions[-1]) == []
+    assert log.log(app, types=["Ticket.Nothing"]) == []
 
 
 def test_an_event_in_the_log_carries_its_command_and_actor(story: Story) -> None:
-    entries = story.app.audit.log(ticket_id=story.ticket_id, limit=1000)
+    entries = log.log(story.app, ticket_id=story.ticket_id, limit=1000)
     by_version = dict(enumerate(entries, start=1))
     title, status = by_version[2], by_version[3]
     assert title.data["title"] == "New title" and title.data["old_title"] == "Old title"

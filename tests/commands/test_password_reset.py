@@ -9,13 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from commands.application import Trail
+from commands.base import Trail
 from commands.credentials import digest
 from commands.errors import InvalidResetToken, Unauthenticated
 from commands.messages import ChangeUser
 from commands.permissions import Actor
+from commands.services import Commands, build_commands
 from domain.errors import InvalidFields
 from domain.values import UserStatus
+from tests import log
 from tests.commands.conftest import PASSWORD, Clock, email, register
 
 NEW_PASSWORD = "brand new secret 7"
@@ -27,9 +29,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture(scope="module")
-def app(trail_env: dict[str, str], clock: Clock) -> Iterator[Trail]:
-    """This module's Trail runs on the injected clock."""
-    trail = Trail(trail_env, clock=clock)
+def app(trail_env: dict[str, str], clock: Clock) -> Iterator[Commands]:
+    """This module's write side runs on the injected clock."""
+    trail = build_commands(Trail(trail_env), clock=clock)
     yield trail
     trail.close()
 
@@ -37,79 +39,79 @@ def app(trail_env: dict[str, str], clock: Clock) -> Iterator[Trail]:
 pytestmark = pytest.mark.usefixtures("admin")  # the first account, before any test's own
 
 
-def someone(app: Trail) -> tuple[str, str]:
+def someone(app: Commands) -> tuple[str, str]:
     """A fresh account's email and a reset token for it."""
     address = email("forgetful")
     register(app, "Forgetful Person", address)
-    started = app.start_password_reset(address.upper())
+    started = app.accounts.start_password_reset(address.upper())
     assert started is not None
     user, token = started
     assert user.email == address
     return address, token
 
 
-def test_a_token_sets_the_new_password_once(app: Trail) -> None:
+def test_a_token_sets_the_new_password_once(app: Commands) -> None:
     address, token = someone(app)
-    user_id = app.finish_password_reset(token, NEW_PASSWORD)
-    assert app.authenticate(address, NEW_PASSWORD).id == user_id
+    user_id = app.accounts.finish_password_reset(token, NEW_PASSWORD).id
+    assert app.accounts.authenticate(address, NEW_PASSWORD).id == user_id
     with pytest.raises(Unauthenticated):
-        app.authenticate(address, PASSWORD)
+        app.accounts.authenticate(address, PASSWORD)
     with pytest.raises(InvalidResetToken):
-        app.finish_password_reset(token, "another secret 8")
-    assert app.authenticate(address, NEW_PASSWORD).id == user_id
+        app.accounts.finish_password_reset(token, "another secret 8")
+    assert app.accounts.authenticate(address, NEW_PASSWORD).id == user_id
 
 
-def test_a_token_expires_after_one_hour(app: Trail, clock: Clock) -> None:
+def test_a_token_expires_after_one_hour(app: Commands, clock: Clock) -> None:
     address, token = someone(app)
     clock.advance(minutes=59, seconds=59)
     _, fresh = someone(app)
     clock.advance(seconds=1)
     with pytest.raises(InvalidResetToken):
-        app.finish_password_reset(token, NEW_PASSWORD)
-    assert app.authenticate(address, PASSWORD).email == address
+        app.accounts.finish_password_reset(token, NEW_PASSWORD)
+    assert app.accounts.authenticate(address, PASSWORD).email == address
     # Issued a second before the hour of the first: still good for almost an hour.
     clock.advance(minutes=59, seconds=58)
-    assert app.finish_password_reset(fresh, NEW_PASSWORD)
+    assert app.accounts.finish_password_reset(fresh, NEW_PASSWORD)
 
 
-def test_an_unknown_token_is_refused(app: Trail) -> None:
+def test_an_unknown_token_is_refused(app: Commands) -> None:
     with pytest.raises(InvalidResetToken):
-        app.finish_password_reset("not-a-token", NEW_PASSWORD)
+        app.accounts.finish_password_reset("not-a-token", NEW_PASSWORD)
 
 
-def test_an_invalid_new_password_keeps_the_token(app: Trail) -> None:
+def test_an_invalid_new_password_keeps_the_token(app: Commands) -> None:
     address, token = someone(app)
     with pytest.raises(InvalidFields) as refused:
-        app.finish_password_reset(token, "short")
+        app.accounts.finish_password_reset(token, "short")
     assert [e.field for e in refused.value.errors] == ["new_password"]
-    app.finish_password_reset(token, NEW_PASSWORD)
-    assert app.authenticate(address, NEW_PASSWORD).email == address
+    app.accounts.finish_password_reset(token, NEW_PASSWORD)
+    assert app.accounts.authenticate(address, NEW_PASSWORD).email == address
 
 
-def test_using_one_token_spends_every_other_token_of_that_user(app: Trail) -> None:
+def test_using_one_token_spends_every_other_token_of_that_user(app: Commands) -> None:
     address, first = someone(app)
-    started = app.start_password_reset(address)
+    started = app.accounts.start_password_reset(address)
     assert started is not None
     second = started[1]
     assert second != first
-    app.finish_password_reset(second, NEW_PASSWORD)
+    app.accounts.finish_password_reset(second, NEW_PASSWORD)
     with pytest.raises(InvalidResetToken):
-        app.finish_password_reset(first, "yet another one 9")
+        app.accounts.finish_password_reset(first, "yet another one 9")
 
 
-def test_no_token_for_unknown_or_deactivated_accounts(app: Trail, admin: Actor) -> None:
-    assert app.start_password_reset(email("nobody")) is None
+def test_no_token_for_unknown_or_deactivated_accounts(app: Commands, admin: Actor) -> None:
+    assert app.accounts.start_password_reset(email("nobody")) is None
     address = email("leaver")
     user_id = register(app, "Lee Leaver", address)
-    app.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.DEACTIVATED))
-    assert app.start_password_reset(address) is None
+    app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.DEACTIVATED))
+    assert app.accounts.start_password_reset(address) is None
 
 
-def test_tokens_are_stored_hashed_and_never_recorded_as_events(app: Trail) -> None:
-    before = app.current_position()
+def test_tokens_are_stored_hashed_and_never_recorded_as_events(app: Commands) -> None:
+    before = app.store.current_position()
     address, token = someone(app)
-    registered = app.current_position()
-    with app.datastore.transaction(commit=False) as curs:
+    registered = app.store.current_position()
+    with app.store.datastore.transaction(commit=False) as curs:
         curs.execute("SELECT token_digest FROM password_reset_tokens")
         digests = {row["token_digest"] for row in curs.fetchall()}
         found = {}
@@ -125,22 +127,22 @@ def test_tokens_are_stored_hashed_and_never_recorded_as_events(app: Trail) -> No
     assert digest(token) in digests and token not in digests
     # The email is in the events (so the search works); the token is nowhere in them.
     assert found[token] == 0 and found[address] >= 1
-    app.finish_password_reset(token, NEW_PASSWORD)
+    app.accounts.finish_password_reset(token, NEW_PASSWORD)
     # The reset records that the password changed (it voids older access), never the secret.
-    [changed] = app.audit.log(after=registered)
+    [changed] = log.log(app, after=registered)
     assert changed.type == "User.PasswordChanged"
     assert token not in str(changed.data) and NEW_PASSWORD not in str(changed.data)
     assert registered > before
 
 
-def test_a_token_redeemed_by_four_threads_at_once_works_once(app: Trail) -> None:
+def test_a_token_redeemed_by_four_threads_at_once_works_once(app: Commands) -> None:
     address, token = someone(app)
     barrier = threading.Barrier(4)
 
     def redeem(n: int) -> str | None:
         barrier.wait()
         try:
-            app.finish_password_reset(token, f"racing password {n}")
+            app.accounts.finish_password_reset(token, f"racing password {n}")
         except InvalidResetToken:
             return None
         return f"racing password {n}"
@@ -149,4 +151,4 @@ def test_a_token_redeemed_by_four_threads_at_once_works_once(app: Trail) -> None
         results = list(pool.map(redeem, range(4)))
     winners = [r for r in results if r is not None]
     assert len(winners) == 1, results
-    assert app.authenticate(address, winners[0]).email == address
+    assert app.accounts.authenticate(address, winners[0]).email == address

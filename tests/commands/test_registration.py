@@ -10,29 +10,30 @@ from uuid import UUID
 
 import pytest
 
-from commands.application import Trail
 from commands.errors import AccountPending, Forbidden, Unauthenticated
 from commands.messages import ChangeUser, RegisterUser
 from commands.permissions import Actor
+from commands.services import Commands
 from domain.errors import InvalidFields, NameTaken, TransitionNotAllowed
 from domain.user import User
 from domain.values import Role, UserStatus
+from tests import log
 from tests.commands.conftest import PASSWORD, email, register
 
-NewTrail = Callable[..., Trail]
+NewTrail = Callable[..., Commands]
 
 
 def test_the_first_account_is_an_active_admin_and_later_ones_reporters(
     new_trail: NewTrail,
 ) -> None:
     app = new_trail()
-    first = app.user(register(app, "First One"))
-    second = app.user(register(app, "Second One"))
-    third = app.user(register(app, "Third One"))
+    first = app.accounts.user(register(app, "First One"))
+    second = app.accounts.user(register(app, "Second One"))
+    third = app.accounts.user(register(app, "Third One"))
     assert (first.role, first.status) == (Role.ADMIN, UserStatus.ACTIVE)
     assert (second.role, second.status) == (Role.REPORTER, UserStatus.ACTIVE)
     assert (third.role, third.status) == (Role.REPORTER, UserStatus.ACTIVE)
-    assert app.audit.log(types=["User.Registered"], limit=10)[0].data["role"] == "admin"
+    assert log.log(app, types=["User.Registered"], limit=10)[0].data["role"] == "admin"
 
 
 def test_concurrent_first_registrations_make_exactly_one_admin(new_trail: NewTrail) -> None:
@@ -45,7 +46,7 @@ def test_concurrent_first_registrations_make_exactly_one_admin(new_trail: NewTra
 
     with ThreadPoolExecutor(4) as pool:
         ids = list(pool.map(go, range(4)))
-    roles = sorted(app.user(i).role.value for i in ids)
+    roles = sorted(app.accounts.user(i).role.value for i in ids)
     assert roles == ["admin", "reporter", "reporter", "reporter"]
 
 
@@ -53,67 +54,69 @@ def test_with_approval_later_accounts_wait_and_cannot_log_in_until_approved(
     new_trail: NewTrail,
 ) -> None:
     app = new_trail(registration="approval")
-    admin = app.actor(register(app, "Ada Admin"))
+    admin = app.accounts.actor(register(app, "Ada Admin"))
     assert admin.role is Role.ADMIN
     address = email("waiting")
     waiting = register(app, "Wally Waiting", address)
-    assert app.user(waiting).status is UserStatus.PENDING
+    assert app.accounts.user(waiting).status is UserStatus.PENDING
     with pytest.raises(AccountPending):
-        app.authenticate(address, PASSWORD)
+        app.accounts.authenticate(address, PASSWORD)
     with pytest.raises(Unauthenticated):  # a wrong password learns nothing about the account
-        app.authenticate(address, "wrong password 1")
+        app.accounts.authenticate(address, "wrong password 1")
     with pytest.raises(Unauthenticated):
-        app.actor(waiting)
+        app.accounts.actor(waiting)
 
-    outcome = app.change_user(admin, ChangeUser(user_id=waiting, status=UserStatus.ACTIVE))
+    outcome = app.accounts.change_user(admin, ChangeUser(user_id=waiting, status=UserStatus.ACTIVE))
     assert outcome.recorded == 1
-    assert app.authenticate(address, PASSWORD).id == waiting
-    assert app.actor(waiting).role is Role.REPORTER
-    history = app.audit.log(ticket_id=None, types=["User.Approved"])
+    assert app.accounts.authenticate(address, PASSWORD).id == waiting
+    assert app.accounts.actor(waiting).role is Role.REPORTER
+    history = log.log(app, ticket_id=None, types=["User.Approved"])
     assert [e.actor_id for e in history] == [admin.id]
 
 
-def test_authenticate_checks_the_password_and_ignores_email_case(app: Trail, admin: Actor) -> None:
+def test_authenticate_checks_the_password_and_ignores_email_case(
+    app: Commands, admin: Actor
+) -> None:
     address = email("Mixed.Case")
     user_id = register(app, "Casey Case", address.upper())
-    assert app.user(user_id).email == address.lower()
-    assert app.authenticate(f"  {address.title()} ", PASSWORD).id == user_id
+    assert app.accounts.user(user_id).email == address.lower()
+    assert app.accounts.authenticate(f"  {address.title()} ", PASSWORD).id == user_id
     with pytest.raises(Unauthenticated):
-        app.authenticate(address, PASSWORD + "x")
+        app.accounts.authenticate(address, PASSWORD + "x")
     with pytest.raises(Unauthenticated):
-        app.authenticate(email("nobody"), PASSWORD)
+        app.accounts.authenticate(email("nobody"), PASSWORD)
 
 
 def test_a_deactivated_account_cannot_log_in_or_act_until_reactivated(
-    app: Trail, admin: Actor
+    app: Commands, admin: Actor
 ) -> None:
     address = email("leaver")
     user_id = register(app, "Lee Leaver", address)
-    app.actor(user_id)
-    app.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.DEACTIVATED))
+    app.accounts.actor(user_id)
+    app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.DEACTIVATED))
     with pytest.raises(Unauthenticated):
-        app.authenticate(address, PASSWORD)
+        app.accounts.authenticate(address, PASSWORD)
     with pytest.raises(Unauthenticated):
-        app.actor(user_id)
-    app.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.ACTIVE))
-    assert app.authenticate(address, PASSWORD).id == user_id
+        app.accounts.actor(user_id)
+    app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.ACTIVE))
+    assert app.accounts.authenticate(address, PASSWORD).id == user_id
     with pytest.raises(TransitionNotAllowed):
-        app.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.PENDING))
-    assert app.user(user_id).status is UserStatus.ACTIVE
+        app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.PENDING))
+    assert app.accounts.user(user_id).status is UserStatus.ACTIVE
 
 
-def test_an_email_is_unique_ignoring_case(app: Trail, admin: Actor) -> None:
+def test_an_email_is_unique_ignoring_case(app: Commands, admin: Actor) -> None:
     address = email("unique")
     first = register(app, "First Holder", address)
     with pytest.raises(NameTaken):
         register(app, "Second Holder", address.upper())
     with pytest.raises(NameTaken):
         register(app, "Third Holder", f" {address} ")
-    assert app.authenticate(address, PASSWORD).id == first
+    assert app.accounts.authenticate(address, PASSWORD).id == first
 
 
 def test_eight_threads_registering_one_email_make_exactly_one_account(
-    app: Trail, admin: Actor
+    app: Commands, admin: Actor
 ) -> None:
     address = email("race")
     barrier = threading.Barrier(8)
@@ -133,9 +136,9 @@ def test_eight_threads_registering_one_email_make_exactly_one_account(
     assert all(isinstance(r, NameTaken) for r in results if r not in winners)
     (winner,) = winners
     n = results.index(winner)
-    assert app.authenticate(address, f"password {n}x").id == winner
+    assert app.accounts.authenticate(address, f"password {n}x").id == winner
     registered = [
-        e for e in app.audit.log(types=["User.Registered"], limit=100)
+        e for e in log.log(app, types=["User.Registered"], limit=100)
         if e.data["email"] == address.lower()
     ]
     assert len(registered) == 1
@@ -153,37 +156,37 @@ def test_eight_threads_registering_one_email_make_exactly_one_account(
     ],
 )
 def test_register_refuses_invalid_fields_naming_each(
-    app: Trail, admin: Actor, fields: dict[str, str], bad: list[str]
+    app: Commands, admin: Actor, fields: dict[str, str], bad: list[str]
 ) -> None:
-    before = app.current_position()
+    before = app.store.current_position()
     command = {"name": "Valid Name", "email": email("bad"), "password": PASSWORD, **fields}
     with pytest.raises(InvalidFields) as refused:
-        app.register(RegisterUser(**command))
+        app.accounts.register(RegisterUser(**command))
     assert sorted(e.field for e in refused.value.errors) == sorted(bad)
-    assert app.current_position() == before
+    assert app.store.current_position() == before
 
 
 def test_users_rename_themselves_and_only_admins_change_roles_and_status(
-    app: Trail, admin: Actor
+    app: Commands, admin: Actor
 ) -> None:
-    rita = app.actor(register(app, "Rita Reporter"))
+    rita = app.accounts.actor(register(app, "Rita Reporter"))
     other = register(app, "Otto Other")
 
-    outcome = app.change_user(rita, ChangeUser(user_id=rita.id, name="  Rita R.  "))
-    assert (outcome.recorded, app.user(rita.id).name) == (1, "Rita R.")
+    outcome = app.accounts.change_user(rita, ChangeUser(user_id=rita.id, name="  Rita R.  "))
+    assert (outcome.recorded, app.accounts.user(rita.id).name) == (1, "Rita R.")
     with pytest.raises(Forbidden):
-        app.change_user(rita, ChangeUser(user_id=other, name="Hacked"))
+        app.accounts.change_user(rita, ChangeUser(user_id=other, name="Hacked"))
     with pytest.raises(Forbidden):
-        app.change_user(rita, ChangeUser(user_id=rita.id, role=Role.ADMIN))
+        app.accounts.change_user(rita, ChangeUser(user_id=rita.id, role=Role.ADMIN))
     with pytest.raises(Forbidden):
-        app.change_user(rita, ChangeUser(user_id=rita.id, status=UserStatus.DEACTIVATED))
-    assert app.user(rita.id).role is Role.REPORTER
+        app.accounts.change_user(rita, ChangeUser(user_id=rita.id, status=UserStatus.DEACTIVATED))
+    assert app.accounts.user(rita.id).role is Role.REPORTER
 
-    outcome = app.change_user(admin, ChangeUser(user_id=other, role=Role.DEVELOPER))
-    user: User = app.user(other)
+    outcome = app.accounts.change_user(admin, ChangeUser(user_id=other, role=Role.DEVELOPER))
+    user: User = app.accounts.user(other)
     assert (outcome.recorded, outcome.version, user.role) == (1, 2, Role.DEVELOPER)
     # The role an actor has is the one it has now, not when it logged in.
-    assert app.actor(other).role is Role.DEVELOPER
+    assert app.accounts.actor(other).role is Role.DEVELOPER
 
 
 @pytest.mark.parametrize(
@@ -191,24 +194,24 @@ def test_users_rename_themselves_and_only_admins_change_roles_and_status(
     [{"role": Role.DEVELOPER}, {"role": Role.REPORTER}, {"status": UserStatus.DEACTIVATED}],
 )
 def test_an_admin_cannot_lock_itself_out(
-    app: Trail, admin: Actor, change: dict[str, object]
+    app: Commands, admin: Actor, change: dict[str, object]
 ) -> None:
     with pytest.raises(Forbidden):
-        app.change_user(admin, ChangeUser(user_id=admin.id, **change))  # type: ignore[arg-type]
-    assert app.actor(admin.id).role is Role.ADMIN
+        app.accounts.change_user(admin, ChangeUser(user_id=admin.id, **change))  # type: ignore[arg-type]
+    assert app.accounts.actor(admin.id).role is Role.ADMIN
     # Restating what it already is changes nothing and is not refused.
-    same = app.change_user(admin, ChangeUser(user_id=admin.id, role=Role.ADMIN))
+    same = app.accounts.change_user(admin, ChangeUser(user_id=admin.id, role=Role.ADMIN))
     assert same.recorded == 0
 
 
-def test_tokens_issued_before_a_password_reset_no_longer_act(app: Trail) -> None:
+def test_tokens_issued_before_a_password_reset_no_longer_act(app: Commands) -> None:
     user_id = register(app, "Pat Reset")
-    issued = app.clock()
-    started = app.start_password_reset(app.user(user_id).email)
+    issued = app.accounts.clock()
+    started = app.accounts.start_password_reset(app.accounts.user(user_id).email)
     assert started is not None
-    app.finish_password_reset(started[1], "a new password 9")
-    changed = app.user(user_id).password_changed_at
+    app.accounts.finish_password_reset(started[1], "a new password 9")
+    changed = app.accounts.user(user_id).password_changed_at
     assert changed is not None and changed >= issued
     with pytest.raises(Unauthenticated):
-        app.actor(user_id, changed.replace(microsecond=0) - timedelta(seconds=1))
-    assert app.actor(user_id, changed.replace(microsecond=0)).id == user_id
+        app.accounts.actor(user_id, changed.replace(microsecond=0) - timedelta(seconds=1))
+    assert app.accounts.actor(user_id, changed.replace(microsecond=0)).id == user_id

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from commands.application import Trail
+from commands.base import Outcome
 from commands.errors import Forbidden, NotFound, Unauthenticated, VersionMismatch
 from commands.messages import (
     AssignTicket,
@@ -20,11 +20,12 @@ from commands.messages import (
     CreateTicket,
     EditComment,
     EditTicket,
-    Outcome,
 )
 from commands.permissions import Actor
+from commands.services import Commands
 from domain.errors import InvalidFields, NotCommentAuthor, TransitionNotAllowed
 from domain.values import Priority, Role, Status, TicketType, UserStatus
+from tests import log
 from tests.commands.conftest import CountingTrail, developer, project, reporter, ticket
 
 T = TypeVar("T")
@@ -43,12 +44,12 @@ def race(n: int, work: Callable[[int], T]) -> list[T]:
 
 
 @pytest.fixture(scope="module")
-def dev(app: Trail, admin: Actor) -> Actor:
+def dev(app: Commands, admin: Actor) -> Actor:
     return developer(app, admin, "Dana Developer")
 
 
 @pytest.fixture(scope="module")
-def project_id(app: Trail, admin: Actor) -> uuid.UUID:
+def project_id(app: Commands, admin: Actor) -> uuid.UUID:
     return project(app, admin)
 
 
@@ -56,17 +57,17 @@ def project_id(app: Trail, admin: Actor) -> uuid.UUID:
 
 
 def test_a_new_ticket_is_open_at_version_one_reported_by_its_creator(
-    app: Trail, admin: Actor, dev: Actor
+    app: Commands, admin: Actor, dev: Actor
 ) -> None:
     pid = project(app, admin)
-    outcome = app.create_ticket(dev, CreateTicket(
+    outcome = app.tickets.create(dev, CreateTicket(
         project_id=pid, title="  Fix the database ", description="slow", priority=Priority.HIGH,
         type=TicketType.TASK, tags=("db", "perf"), due_date=date(2027, 1, 15),
         assignee_ids=(dev.id, admin.id),
     ))
     assert (outcome.version, outcome.recorded) == (1, 1)
-    assert outcome.position == app.current_position()
-    created = app.ticket(dev, outcome.id)
+    assert outcome.position == app.store.current_position()
+    created = app.tickets.get(dev, outcome.id)
     assert (created.number, created.project_id, created.title, created.description) == (
         1, pid, "Fix the database", "slow",
     )
@@ -79,28 +80,28 @@ def test_a_new_ticket_is_open_at_version_one_reported_by_its_creator(
 
 
 def test_numbers_are_1_2_3_per_project_and_a_refused_ticket_spends_none(
-    app: Trail, admin: Actor
+    app: Commands, admin: Actor
 ) -> None:
     first, second = project(app, admin), project(app, admin)
-    numbers = [app.ticket(admin, ticket(app, admin, first)).number for _ in range(3)]
+    numbers = [app.tickets.get(admin, ticket(app, admin, first)).number for _ in range(3)]
     with pytest.raises(InvalidFields):
         ticket(app, admin, first, title=" ")
     with pytest.raises(InvalidFields):
         ticket(app, admin, first, assignee_ids=(uuid.uuid4(),))
-    numbers.append(app.ticket(admin, ticket(app, admin, first)).number)
+    numbers.append(app.tickets.get(admin, ticket(app, admin, first)).number)
     assert numbers == [1, 2, 3, 4]
-    assert app.ticket(admin, ticket(app, admin, second)).number == 1
+    assert app.tickets.get(admin, ticket(app, admin, second)).number == 1
 
 
 def test_sixteen_threads_creating_in_one_project_get_gapless_distinct_numbers(
-    app: Trail, racing: CountingTrail, admin: Actor, dev: Actor
+    app: Commands, racing: CountingTrail, admin: Actor, dev: Actor
 ) -> None:
     pid = project(app, admin)
     conflicts = racing.conflicts
-    outcomes = race(16, lambda i: (app, racing)[i % 2].create_ticket(
+    outcomes = race(16, lambda i: (app, racing)[i % 2].tickets.create(
         dev if i % 2 else admin, CreateTicket(project_id=pid, title=f"Ticket {i}")
     ))
-    numbers = sorted(app.ticket(admin, o.id).number for o in outcomes)
+    numbers = sorted(app.tickets.get(admin, o.id).number for o in outcomes)
     assert numbers == list(range(1, 17))
     assert len({o.position for o in outcomes}) == 16
     assert racing.conflicts == conflicts, "numbering must not make creators collide and retry"
@@ -110,20 +111,20 @@ def test_sixteen_threads_creating_in_one_project_get_gapless_distinct_numbers(
 
 
 def test_sixteen_threads_commenting_on_one_ticket_lose_no_comment(
-    app: Trail, racing: CountingTrail, admin: Actor, dev: Actor, project_id: uuid.UUID
+    app: Commands, racing: CountingTrail, admin: Actor, dev: Actor, project_id: uuid.UUID
 ) -> None:
     ticket_id = ticket(app, admin, project_id)
-    app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=(dev.id,)))
+    app.tickets.assign(admin, AssignTicket(ticket_id=ticket_id, user_ids=(dev.id,)))
 
     def comment(i: int) -> tuple[int, Outcome]:
         actor = (admin, dev)[i % 2]
-        return i, racing.comment(actor, CommentOnTicket(ticket_id=ticket_id,
+        return i, racing.tickets.comment(actor, CommentOnTicket(ticket_id=ticket_id,
                                                         body=f"comment {i}"))
 
     conflicts = racing.conflicts
     accepted = race(16, comment)
     assert racing.conflicts > conflicts, "the threads were meant to collide and retry"
-    final = app.ticket(admin, ticket_id)
+    final = app.tickets.get(admin, ticket_id)
     assert final.version == 2 + len(accepted)
     assert {c.id: c.body for c in final.comments.values()} == {
         o.id: f"comment {i}" for i, o in accepted
@@ -133,7 +134,7 @@ def test_sixteen_threads_commenting_on_one_ticket_lose_no_comment(
 
 
 def test_sixteen_threads_changing_one_ticket_with_if_match_lose_no_change(
-    app: Trail, admin: Actor, dev: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, dev: Actor, project_id: uuid.UUID
 ) -> None:
     """Tags are replaced as a whole: each client reads, adds its own tag and writes with
     If-Match, reading again when another client got there first. No tag may be lost."""
@@ -145,9 +146,9 @@ def test_sixteen_threads_changing_one_ticket_with_if_match_lose_no_change(
         nonlocal mismatches
         actor = (admin, dev)[i % 2]
         while True:
-            current = app.ticket(actor, ticket_id)
+            current = app.tickets.get(actor, ticket_id)
             try:
-                return app.edit_ticket(actor, EditTicket(
+                return app.tickets.edit(actor, EditTicket(
                     ticket_id=ticket_id, tags=(*current.tags, f"t{i}"),
                     expected_version=current.version,
                 ))
@@ -157,7 +158,7 @@ def test_sixteen_threads_changing_one_ticket_with_if_match_lose_no_change(
                     mismatches += 1
 
     accepted = race(16, add_tag)
-    final = app.ticket(admin, ticket_id)
+    final = app.tickets.get(admin, ticket_id)
     assert sorted(final.tags) == sorted(f"t{i}" for i in range(16))
     assert final.version == 1 + len(accepted) == 17
     assert sorted(o.version for o in accepted) == list(range(2, 18))
@@ -165,7 +166,7 @@ def test_sixteen_threads_changing_one_ticket_with_if_match_lose_no_change(
 
 
 def test_sixteen_threads_making_mixed_changes_all_land(
-    app: Trail, racing: CountingTrail, admin: Actor, dev: Actor, project_id: uuid.UUID
+    app: Commands, racing: CountingTrail, admin: Actor, dev: Actor, project_id: uuid.UUID
 ) -> None:
     """Comments, assignment, title, priority and due date at once: the service reloads and
     decides again on conflict, so every command that returned is in the final ticket."""
@@ -175,20 +176,20 @@ def test_sixteen_threads_making_mixed_changes_all_land(
         actor = (admin, dev)[i % 2]
         app_ = (app, racing)[i % 2]
         if i == 0:
-            return i, app_.edit_ticket(actor, EditTicket(ticket_id=ticket_id, title="Renamed"))
+            return i, app_.tickets.edit(actor, EditTicket(ticket_id=ticket_id, title="Renamed"))
         if i == 1:
-            return i, app_.edit_ticket(actor, EditTicket(ticket_id=ticket_id,
+            return i, app_.tickets.edit(actor, EditTicket(ticket_id=ticket_id,
                                                          priority=Priority.URGENT))
         if i == 2:
-            return i, app_.assign_ticket(actor, AssignTicket(ticket_id=ticket_id,
+            return i, app_.tickets.assign(actor, AssignTicket(ticket_id=ticket_id,
                                                             user_ids=(dev.id,)))
         if i == 3:
-            return i, app_.edit_ticket(actor, EditTicket(ticket_id=ticket_id,
+            return i, app_.tickets.edit(actor, EditTicket(ticket_id=ticket_id,
                                                         due_date=date(2027, 3, 1)))
-        return i, app_.comment(actor, CommentOnTicket(ticket_id=ticket_id, body=f"c{i}"))
+        return i, app_.tickets.comment(actor, CommentOnTicket(ticket_id=ticket_id, body=f"c{i}"))
 
     accepted = dict(race(16, change))
-    final = app.ticket(admin, ticket_id)
+    final = app.tickets.get(admin, ticket_id)
     assert final.version == 1 + len(accepted) == 17
     assert (final.title, final.priority, final.assignee_ids, final.due_date) == (
         "Renamed", Priority.URGENT, (dev.id,), date(2027, 3, 1),
@@ -196,7 +197,7 @@ def test_sixteen_threads_making_mixed_changes_all_land(
     assert sorted(c.body for c in final.comments.values()) == sorted(
         f"c{i}" for i in range(4, 16)
     )
-    history = app.audit.history(ticket_id)
+    history = log.history(app, ticket_id)
     assert [h.version for h in history] == list(range(1, 18))
     assert {o.position for o in accepted.values()} <= {h.position for h in history}
 
@@ -205,20 +206,20 @@ def test_sixteen_threads_making_mixed_changes_all_land(
 
 
 def test_a_stale_expected_version_is_refused_and_records_nothing(
-    app: Trail, admin: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, project_id: uuid.UUID
 ) -> None:
     ticket_id = ticket(app, admin, project_id)
-    app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, title="Second"))
+    app.tickets.edit(admin, EditTicket(ticket_id=ticket_id, title="Second"))
     for command in (
         EditTicket(ticket_id=ticket_id, title="Third", expected_version=1),
         CommentOnTicket(ticket_id=ticket_id, body="late", expected_version=1),
         AssignTicket(ticket_id=ticket_id, user_ids=(), expected_version=3),
     ):
         with pytest.raises(VersionMismatch) as refused:
-            app.handle(admin, command)
+            log.handle(app, admin, command)
         assert refused.value.actual == 2
-    assert app.ticket(admin, ticket_id).title == "Second"
-    outcome = app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, title="Third",
+    assert app.tickets.get(admin, ticket_id).title == "Second"
+    outcome = app.tickets.edit(admin, EditTicket(ticket_id=ticket_id, title="Third",
                                                 expected_version=2))
     assert outcome.version == 3
 
@@ -227,14 +228,14 @@ def test_a_stale_expected_version_is_refused_and_records_nothing(
 
 
 def test_a_reporter_sees_only_tickets_it_reported_or_is_assigned_to(
-    app: Trail, admin: Actor, dev: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, dev: Actor, project_id: uuid.UUID
 ) -> None:
     rita, rob = reporter(app, "Rita Reporter"), reporter(app, "Rob Reporter")
     own = ticket(app, rita, project_id, title="Mine")
     other = ticket(app, admin, project_id, title="Not hers")
-    assert app.ticket(rita, own).reporter_id == rita.id
-    assert app.ticket(dev, own).reporter_id == rita.id
-    before = app.current_position()
+    assert app.tickets.get(rita, own).reporter_id == rita.id
+    assert app.tickets.get(dev, own).reporter_id == rita.id
+    before = app.store.current_position()
     for command in (
         EditTicket(ticket_id=other, title="Hijacked"),
         EditTicket(ticket_id=other, status=Status.CLOSED),
@@ -242,26 +243,26 @@ def test_a_reporter_sees_only_tickets_it_reported_or_is_assigned_to(
         AssignTicket(ticket_id=other, user_ids=()),
     ):
         with pytest.raises(NotFound):
-            app.handle(rita, command)
+            log.handle(app, rita, command)
     for hidden in (other, own):
         with pytest.raises(NotFound):
-            app.ticket(rob if hidden == own else rita, hidden)
-    assert app.current_position() == before
+            app.tickets.get(rob if hidden == own else rita, hidden)
+    assert app.store.current_position() == before
 
     # Assigned while a developer, then made a reporter: the assignment keeps it visible.
     dora = developer(app, admin, "Dora Demoted")
-    app.assign_ticket(admin, AssignTicket(ticket_id=other, user_ids=(dora.id,)))
-    app.change_user(admin, ChangeUser(user_id=dora.id, role=Role.REPORTER))
-    dora = app.actor(dora.id)
-    assert app.ticket(dora, other).title == "Not hers"
-    app.comment(dora, CommentOnTicket(ticket_id=other, body="on it"))
-    app.assign_ticket(admin, AssignTicket(ticket_id=other, user_ids=()))
+    app.tickets.assign(admin, AssignTicket(ticket_id=other, user_ids=(dora.id,)))
+    app.accounts.change_user(admin, ChangeUser(user_id=dora.id, role=Role.REPORTER))
+    dora = app.accounts.actor(dora.id)
+    assert app.tickets.get(dora, other).title == "Not hers"
+    app.tickets.comment(dora, CommentOnTicket(ticket_id=other, body="on it"))
+    app.tickets.assign(admin, AssignTicket(ticket_id=other, user_ids=()))
     with pytest.raises(NotFound):
-        app.ticket(dora, other)
+        app.tickets.get(dora, other)
 
 
 def test_a_reporter_may_not_change_status_priority_or_assignees_on_its_ticket(
-    app: Trail, admin: Actor, dev: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, dev: Actor, project_id: uuid.UUID
 ) -> None:
     rita = reporter(app)
     own = ticket(app, rita, project_id, title="Mine")
@@ -272,43 +273,43 @@ def test_a_reporter_may_not_change_status_priority_or_assignees_on_its_ticket(
         AssignTicket(ticket_id=own, user_ids=(dev.id,)),
     ):
         with pytest.raises(Forbidden):
-            app.handle(rita, command)
+            log.handle(app, rita, command)
     with pytest.raises(Forbidden):
-        app.create_ticket(rita, CreateTicket(project_id=project_id, title="x",
+        app.tickets.create(rita, CreateTicket(project_id=project_id, title="x",
                                              assignee_ids=(dev.id,)))
-    assert app.ticket(rita, own).version == 1
+    assert app.tickets.get(rita, own).version == 1
     # What a reporter may do on its ticket: edit the text, tags and type, and comment.
-    app.edit_ticket(rita, EditTicket(ticket_id=own, title="Better title", tags=("ui",),
+    app.tickets.edit(rita, EditTicket(ticket_id=own, title="Better title", tags=("ui",),
                                      type=TicketType.FEATURE))
-    app.comment(rita, CommentOnTicket(ticket_id=own, body="more detail"))
-    final = app.ticket(rita, own)
+    app.tickets.comment(rita, CommentOnTicket(ticket_id=own, body="more detail"))
+    final = app.tickets.get(rita, own)
     assert (final.title, final.tags, final.type, final.version) == (
         "Better title", ("ui",), TicketType.FEATURE, 5,
     )
 
 
 def test_assignees_must_be_active_developers_or_admins(
-    app: Trail, admin: Actor, dev: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, dev: Actor, project_id: uuid.UUID
 ) -> None:
     ticket_id = ticket(app, admin, project_id)
     rita = reporter(app)
     gone = developer(app, admin, "Gone Developer")
-    app.change_user(admin, ChangeUser(user_id=gone.id, status=UserStatus.DEACTIVATED))
-    before = app.current_position()
+    app.accounts.change_user(admin, ChangeUser(user_id=gone.id, status=UserStatus.DEACTIVATED))
+    before = app.store.current_position()
     for bad in (rita.id, gone.id, uuid.uuid4(), project_id):
         with pytest.raises(InvalidFields) as refused:
-            app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=(dev.id, bad)))
+            app.tickets.assign(admin, AssignTicket(ticket_id=ticket_id, user_ids=(dev.id, bad)))
         assert [e.field for e in refused.value.errors] == ["user_ids"]
         assert str(bad) in refused.value.errors[0].message
         with pytest.raises(InvalidFields) as refused:
             ticket(app, admin, project_id, assignee_ids=(bad,))
         assert [e.field for e in refused.value.errors] == ["assignee_ids"]
-    assert app.current_position() == before
-    outcome = app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id,
+    assert app.store.current_position() == before
+    outcome = app.tickets.assign(admin, AssignTicket(ticket_id=ticket_id,
                                                     user_ids=(dev.id, admin.id)))
-    assert app.ticket(admin, ticket_id).assignee_ids == (dev.id, admin.id)
+    assert app.tickets.get(admin, ticket_id).assignee_ids == (dev.id, admin.id)
     assert outcome.recorded == 1
-    again = app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id,
+    again = app.tickets.assign(admin, AssignTicket(ticket_id=ticket_id,
                                                   user_ids=(dev.id, admin.id)))
     assert (again.recorded, again.version) == (1, outcome.version + 1)
 
@@ -317,36 +318,36 @@ def test_assignees_must_be_active_developers_or_admins(
 
 
 def test_refused_edits_record_nothing(
-    app: Trail, admin: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, project_id: uuid.UUID
 ) -> None:
     ticket_id = ticket(app, admin, project_id, title="Same")
-    before = app.current_position()
+    before = app.store.current_position()
     with pytest.raises(TransitionNotAllowed):
-        app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, title="New", status=Status.OPEN))
+        app.tickets.edit(admin, EditTicket(ticket_id=ticket_id, title="New", status=Status.OPEN))
     with pytest.raises(TransitionNotAllowed):
-        app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, status=Status.RESOLVED))
+        app.tickets.edit(admin, EditTicket(ticket_id=ticket_id, status=Status.RESOLVED))
     with pytest.raises(InvalidFields) as refused:
-        app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, title="", tags=("Bad Tag",),
+        app.tickets.edit(admin, EditTicket(ticket_id=ticket_id, title="", tags=("Bad Tag",),
                                           status=Status.IN_PROGRESS))
     assert sorted(e.field for e in refused.value.errors) == ["tags", "title"]
-    assert app.current_position() == before
-    unchanged = app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, title=" Same "))
+    assert app.store.current_position() == before
+    unchanged = app.tickets.edit(admin, EditTicket(ticket_id=ticket_id, title=" Same "))
     assert (unchanged.recorded, unchanged.version) == (0, 1)
-    assert app.ticket(admin, ticket_id).updated_at is None
+    assert app.tickets.get(admin, ticket_id).updated_at is None
 
 
 def test_edit_records_one_event_per_changed_field_and_clears_with_none(
-    app: Trail, admin: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, project_id: uuid.UUID
 ) -> None:
     ticket_id = ticket(app, admin, project_id, description="words", due_date=date(2027, 1, 1))
-    outcome = app.edit_ticket(admin, EditTicket(
+    outcome = app.tickets.edit(admin, EditTicket(
         ticket_id=ticket_id, status=Status.IN_PROGRESS, description=None, due_date=None,
     ))
     assert (outcome.recorded, outcome.version) == (3, 4)
-    final = app.ticket(admin, ticket_id)
+    final = app.tickets.get(admin, ticket_id)
     assert (final.status, final.description, final.due_date) == (Status.IN_PROGRESS, None, None)
     assert final.updated_at is not None
-    history = app.audit.history(ticket_id)
+    history = log.history(app, ticket_id)
     assert [h.type for h in history[1:]] == [
         "Ticket.DescriptionChanged", "Ticket.StatusChanged", "Ticket.DueDateChanged",
     ]
@@ -354,72 +355,72 @@ def test_edit_records_one_event_per_changed_field_and_clears_with_none(
 
 
 def test_only_the_author_edits_a_comment_even_against_an_admin(
-    app: Trail, admin: Actor, dev: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, dev: Actor, project_id: uuid.UUID
 ) -> None:
     ticket_id = ticket(app, admin, project_id)
-    comment = app.comment(dev, CommentOnTicket(ticket_id=ticket_id, body="first"))
+    comment = app.tickets.comment(dev, CommentOnTicket(ticket_id=ticket_id, body="first"))
     with pytest.raises(NotCommentAuthor):
-        app.edit_comment(admin, EditComment(ticket_id=ticket_id, comment_id=comment.id,
+        app.tickets.edit_comment(admin, EditComment(ticket_id=ticket_id, comment_id=comment.id,
                                             body="rewritten"))
     with pytest.raises(NotFound):
-        app.edit_comment(admin, EditComment(ticket_id=uuid.uuid4(), comment_id=comment.id,
+        app.tickets.edit_comment(admin, EditComment(ticket_id=uuid.uuid4(), comment_id=comment.id,
                                             body="x"))
-    edited = app.edit_comment(dev, EditComment(ticket_id=ticket_id, comment_id=comment.id,
+    edited = app.tickets.edit_comment(dev, EditComment(ticket_id=ticket_id, comment_id=comment.id,
                                                body="second"))
     assert edited.version == 3
-    stored = app.ticket(admin, ticket_id).comments[comment.id]
+    stored = app.tickets.get(admin, ticket_id).comments[comment.id]
     assert (stored.body, stored.author_id, stored.edited_at is not None) == (
         "second", dev.id, True,
     )
 
 
 def test_unknown_or_non_ticket_ids_are_not_found(
-    app: Trail, admin: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, project_id: uuid.UUID
 ) -> None:
     ticket_id = ticket(app, admin, project_id)
     for missing in (uuid.uuid4(), project_id, admin.id):
         with pytest.raises(NotFound):
-            app.ticket(admin, missing)
+            app.tickets.get(admin, missing)
         with pytest.raises(NotFound):
-            app.edit_ticket(admin, EditTicket(ticket_id=missing, title="x"))
+            app.tickets.edit(admin, EditTicket(ticket_id=missing, title="x"))
     for version in (0, -1, 2):
         with pytest.raises(NotFound):
-            app.ticket(admin, ticket_id, version=version)
-    assert app.ticket(admin, ticket_id, version=1).version == 1
+            app.tickets.get(admin, ticket_id, version=version)
+    assert app.tickets.get(admin, ticket_id, version=1).version == 1
 
 
 def test_a_deactivated_user_can_no_longer_act_on_tickets(
-    app: Trail, admin: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, project_id: uuid.UUID
 ) -> None:
     dev = developer(app, admin, "Soon Gone")
     ticket_id = ticket(app, dev, project_id)
-    app.change_user(admin, ChangeUser(user_id=dev.id, status=UserStatus.DEACTIVATED))
+    app.accounts.change_user(admin, ChangeUser(user_id=dev.id, status=UserStatus.DEACTIVATED))
     with pytest.raises(Unauthenticated):
-        app.actor(dev.id)
-    assert app.ticket(admin, ticket_id).reporter_id == dev.id
+        app.accounts.actor(dev.id)
+    assert app.tickets.get(admin, ticket_id).reporter_id == dev.id
 
 
 def test_who_sees_an_old_version_is_decided_by_the_ticket_now(
-    app: Trail, admin: Actor, project_id: uuid.UUID
+    app: Commands, admin: Actor, project_id: uuid.UUID
 ) -> None:
     """Regression: visibility used to be checked on the ticket as of the requested version, so
     an assignee removed from a ticket still read it with ?version= (fixed in 5e9057a)."""
     ticket_id = ticket(app, admin, project_id, title="Internal")
     former = developer(app, admin, "Former Assignee")
-    app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=(former.id,)))
-    app.change_user(admin, ChangeUser(user_id=former.id, role=Role.REPORTER))
-    app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=()))
-    app.edit_ticket(admin, EditTicket(ticket_id=ticket_id, title="Internal, now secret"))
-    former = app.actor(former.id)
+    app.tickets.assign(admin, AssignTicket(ticket_id=ticket_id, user_ids=(former.id,)))
+    app.accounts.change_user(admin, ChangeUser(user_id=former.id, role=Role.REPORTER))
+    app.tickets.assign(admin, AssignTicket(ticket_id=ticket_id, user_ids=()))
+    app.tickets.edit(admin, EditTicket(ticket_id=ticket_id, title="Internal, now secret"))
+    former = app.accounts.actor(former.id)
     with pytest.raises(NotFound):
-        app.ticket(former, ticket_id)
+        app.tickets.get(former, ticket_id)
     for version in (1, 2, 3):
         with pytest.raises(NotFound):
-            app.ticket(former, ticket_id, version=version)
+            app.tickets.get(former, ticket_id, version=version)
     # And the other way round: a reporter assigned now reads versions from before that.
     later = developer(app, admin, "Later Assignee")
-    app.assign_ticket(admin, AssignTicket(ticket_id=ticket_id, user_ids=(later.id,)))
-    app.change_user(admin, ChangeUser(user_id=later.id, role=Role.REPORTER))
-    later = app.actor(later.id)
-    assert app.ticket(later, ticket_id, version=1).title == "Internal"
-    assert app.ticket(later, ticket_id).title == "Internal, now secret"
+    app.tickets.assign(admin, AssignTicket(ticket_id=ticket_id, user_ids=(later.id,)))
+    app.accounts.change_user(admin, ChangeUser(user_id=later.id, role=Role.REPORTER))
+    later = app.accounts.actor(later.id)
+    assert app.tickets.get(later, ticket_id, version=1).title == "Internal"
+    assert app.tickets.get(later, ticket_id).title == "Internal, now secret"

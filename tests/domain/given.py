@@ -1,10 +1,10 @@
 """Given events / when a command / then events or an error: the vocabulary of the domain tests.
 
     ticket = given(a_ticket().add(Ticket.StatusChanged, old_status=OPEN, status=IN_PROGRESS))
-    when(ticket, ticket.edit, status=Status.RESOLVED).then(
+    when(ticket, edit(ticket), status=Status.RESOLVED).then(
         (Ticket.StatusChanged, {"old_status": Status.IN_PROGRESS, "status": Status.RESOLVED})
     )
-    when(ticket, ticket.edit, status=Status.OPEN).then_error(TransitionNotAllowed)
+    when(ticket, edit(ticket), status=Status.OPEN).then_error(TransitionNotAllowed)
 
 `given` folds events into an aggregate with `event.mutate`, exactly as the repository does.
 `when` calls a command method with a fixed `Stamp` (the domain never reads the clock) and collects
@@ -28,7 +28,7 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import DomainError, InvalidFields
 from domain.project import Project
-from domain.ticket import Ticket
+from domain.ticket import Ticket, TicketEdit
 from domain.user import User
 from domain.values import Priority, Role, Stamp, TicketType, UserStatus
 
@@ -212,6 +212,15 @@ class Result:
         assert self.subject.version == self.before_version + len(self.events)
         replayed = replay([*self.given_events, *self.events])
         assert state(replayed) == state(self.subject), "replaying the events gives another state"
+
+
+def edit(ticket: Ticket) -> Callable[..., None]:
+    """`ticket.edit`, taking the fields of its `TicketEdit` as keywords (`None` clears)."""
+
+    def command(stamp: Stamp, **fields: Any) -> None:
+        ticket.edit(stamp, TicketEdit(**fields))
+
+    return command
 
 
 def when(aggregate: Aggregate | None, command: Callable[..., Any], /, *args: Any,

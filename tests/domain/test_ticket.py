@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from domain.errors import InvalidFields, NotCommentAuthor, TransitionNotAllowed, UnknownComment
-from domain.ticket import Comment, Ticket
-from domain.values import Priority, Status, TicketType
+from domain.ticket import Ticket
+from domain.ticket_events import Comment
+from domain.values import Priority, Role, Status, TicketType
+from domain.visibility import Viewer, may_see
 from tests.domain.given import (
     ALICE,
     AT,
@@ -22,6 +24,7 @@ from tests.domain.given import (
     PROJECT_ID,
     TICKET_ID,
     a_ticket,
+    edit,
     given,
     stamp,
     when,
@@ -130,7 +133,7 @@ def test_open_refuses_invalid_fields_naming_each(fields: dict[str, Any], bad: li
 
 def test_edit_title_records_old_and_new_trimmed() -> None:
     ticket = given(a_ticket(title="Old"))
-    when(ticket, ticket.edit, title="  New  ").then(
+    when(ticket, edit(ticket), title="  New  ").then(
         (Ticket.TitleChanged, {"old_title": "Old", "title": "New"})
     )
     assert ticket.title == "New"
@@ -139,7 +142,7 @@ def test_edit_title_records_old_and_new_trimmed() -> None:
 
 def test_edit_description_records_old_and_new() -> None:
     ticket = given(a_ticket(description="before"))
-    when(ticket, ticket.edit, description=" after ").then(
+    when(ticket, edit(ticket), description=" after ").then(
         (Ticket.DescriptionChanged, {"old_description": "before", "description": "after"})
     )
     assert ticket.description == "after"
@@ -147,7 +150,7 @@ def test_edit_description_records_old_and_new() -> None:
 
 def test_clearing_the_description_records_none() -> None:
     ticket = given(a_ticket(description="before"))
-    when(ticket, ticket.edit, clear_description=True).then(
+    when(ticket, edit(ticket), description=None).then(
         (Ticket.DescriptionChanged, {"old_description": "before", "description": None})
     )
 
@@ -156,45 +159,45 @@ def test_sending_a_blank_description_clears_it() -> None:
     """PATCH {"description": ""} is a valid value (≤ 20,000 after trimming) that was sent, so it
     changes the description. Regression: "" used to count as "not sent" (fixed in cc3bb69)."""
     ticket = given(a_ticket(description="before"))
-    when(ticket, ticket.edit, description="  ").then(
+    when(ticket, edit(ticket), description="  ").then(
         (Ticket.DescriptionChanged, {"old_description": "before", "description": None})
     )
 
 
 def test_edit_priority_records_old_and_new() -> None:
     ticket = given(a_ticket())
-    when(ticket, ticket.edit, priority=Priority.URGENT).then(
+    when(ticket, edit(ticket), priority=Priority.URGENT).then(
         (Ticket.PriorityChanged, {"old_priority": Priority.MEDIUM, "priority": Priority.URGENT})
     )
 
 
 def test_edit_type_records_old_and_new() -> None:
     ticket = given(a_ticket())
-    when(ticket, ticket.edit, type=TicketType.FEATURE).then(
+    when(ticket, edit(ticket), type=TicketType.FEATURE).then(
         (Ticket.TypeChanged, {"old_type": TicketType.BUG, "type": TicketType.FEATURE})
     )
 
 
 def test_edit_tags_records_the_cleaned_list() -> None:
     ticket = given(a_ticket(tags=("ui",)))
-    when(ticket, ticket.edit, tags=[" db ", "db", "api"]).then(
+    when(ticket, edit(ticket), tags=[" db ", "db", "api"]).then(
         (Ticket.TagsChanged, {"old_tags": ("ui",), "tags": ("db", "api")})
     )
 
 
 def test_edit_tags_to_none_at_all() -> None:
     ticket = given(a_ticket(tags=("ui", "db")))
-    when(ticket, ticket.edit, tags=[]).then(
+    when(ticket, edit(ticket), tags=[]).then(
         (Ticket.TagsChanged, {"old_tags": ("ui", "db"), "tags": ()})
     )
 
 
 def test_edit_due_date_sets_and_clears() -> None:
     ticket = given(a_ticket())
-    when(ticket, ticket.edit, due_date=date(2027, 1, 31)).then(
+    when(ticket, edit(ticket), due_date=date(2027, 1, 31)).then(
         (Ticket.DueDateChanged, {"old_due_date": None, "due_date": date(2027, 1, 31)})
     )
-    when(ticket, ticket.edit, clear_due_date=True, stamp=stamp(at=LATER)).then(
+    when(ticket, edit(ticket), due_date=None, stamp=stamp(at=LATER)).then(
         (Ticket.DueDateChanged, {"old_due_date": date(2027, 1, 31), "due_date": None})
     )
     assert ticket.due_date is None
@@ -203,7 +206,7 @@ def test_edit_due_date_sets_and_clears() -> None:
 def test_an_edit_of_many_fields_records_one_event_each_under_one_command() -> None:
     ticket = given(a_ticket(title="Old", tags=("ui",)))
     events = when(
-        ticket, ticket.edit, title="New", status=IN_PROGRESS, priority=Priority.HIGH,
+        ticket, edit(ticket), title="New", status=IN_PROGRESS, priority=Priority.HIGH,
         type=TicketType.TASK, tags=["db"], due_date=date(2027, 2, 1), description="why",
     ).then(
         Ticket.TitleChanged, Ticket.DescriptionChanged, Ticket.StatusChanged,
@@ -219,15 +222,15 @@ def test_fields_sent_with_their_current_values_record_nothing() -> None:
     ticket = given(a_ticket(title="Same", description="same", tags=("a", "b"),
                             due_date=date(2027, 1, 1)))
     when(
-        ticket, ticket.edit, title=" Same ", description="same", priority=Priority.MEDIUM,
+        ticket, edit(ticket), title=" Same ", description="same", priority=Priority.MEDIUM,
         type=TicketType.BUG, tags=["a", "b", "a"], due_date=date(2027, 1, 1),
     ).then_nothing()
-    when(ticket, ticket.edit).then_nothing()
+    when(ticket, edit(ticket)).then_nothing()
 
 
 def test_clearing_what_is_already_empty_records_nothing() -> None:
     ticket = given(a_ticket())
-    when(ticket, ticket.edit, clear_description=True, clear_due_date=True).then_nothing()
+    when(ticket, edit(ticket), description=None, due_date=None).then_nothing()
 
 
 # --- status workflow ---------------------------------------------------------------------------
@@ -242,7 +245,7 @@ def test_the_workflow_table_has_eight_legal_transitions_and_no_self_loop() -> No
 @pytest.mark.parametrize(("old", "new"), sorted(LEGAL), ids=lambda s: s.value)
 def test_legal_transition_records_status_changed(old: Status, new: Status) -> None:
     ticket = ticket_in(old)
-    when(ticket, ticket.edit, status=new).then(
+    when(ticket, edit(ticket), status=new).then(
         (Ticket.StatusChanged, {"old_status": old, "status": new})
     )
     assert ticket.status is new
@@ -251,13 +254,13 @@ def test_legal_transition_records_status_changed(old: Status, new: Status) -> No
 @pytest.mark.parametrize(("old", "new"), sorted(ILLEGAL), ids=lambda s: s.value)
 def test_illegal_transition_is_refused_and_records_nothing(old: Status, new: Status) -> None:
     ticket = ticket_in(old)
-    when(ticket, ticket.edit, status=new).then_error(TransitionNotAllowed)
+    when(ticket, edit(ticket), status=new).then_error(TransitionNotAllowed)
     assert ticket.status is old
 
 
 def test_a_refused_transition_refuses_the_whole_edit() -> None:
     ticket = ticket_in(RESOLVED, title="Old")
-    when(ticket, ticket.edit, title="New", priority=Priority.LOW, status=OPEN).then_error(
+    when(ticket, edit(ticket), title="New", priority=Priority.LOW, status=OPEN).then_error(
         TransitionNotAllowed, match="resolved to open"
     )
     assert ticket.title == "Old"
@@ -265,9 +268,9 @@ def test_a_refused_transition_refuses_the_whole_edit() -> None:
 
 def test_an_invalid_field_refuses_the_whole_edit() -> None:
     ticket = given(a_ticket(title="Old"))
-    when(ticket, ticket.edit, title="New", status=IN_PROGRESS, priority=Priority.HIGH,
+    when(ticket, edit(ticket), title="New", status=IN_PROGRESS, priority=Priority.HIGH,
          tags=["ok", "Not OK"]).then_error(InvalidFields, fields=["tags"])
-    when(ticket, ticket.edit, title=" ", description="d" * 20_001, tags=["!"],
+    when(ticket, edit(ticket), title=" ", description="d" * 20_001, tags=["!"],
          status=IN_PROGRESS).then_error(InvalidFields, fields=["title", "description", "tags"])
     assert (ticket.title, ticket.status, ticket.version) == ("Old", OPEN, 1)
 
@@ -285,12 +288,12 @@ def test_an_invalid_field_refuses_the_whole_edit() -> None:
 )
 def test_edit_refuses_invalid_fields(fields: dict[str, Any], bad: list[str]) -> None:
     ticket = given(a_ticket())
-    when(ticket, ticket.edit, **fields).then_error(InvalidFields, fields=bad)
+    when(ticket, edit(ticket), **fields).then_error(InvalidFields, fields=bad)
 
 
 def test_edit_accepts_boundary_values() -> None:
     ticket = given(a_ticket())
-    when(ticket, ticket.edit, title=" " + "t" * 200 + " ", description="d" * 20_000,
+    when(ticket, edit(ticket), title=" " + "t" * 200 + " ", description="d" * 20_000,
          tags=[f"t{i}" for i in range(20)]).then(
         Ticket.TitleChanged, Ticket.DescriptionChanged, Ticket.TagsChanged,
     )
@@ -329,9 +332,10 @@ def test_assign_the_same_list_still_records_a_change() -> None:
 
 def test_a_reporter_sees_tickets_it_reported_or_is_assigned_to_only() -> None:
     ticket = given(a_ticket(actor_id=CAROL, assignee_ids=(BOB,)))
-    assert ticket.can_be_seen_by_reporter(CAROL)
-    assert ticket.can_be_seen_by_reporter(BOB)
-    assert not ticket.can_be_seen_by_reporter(DAVE)
+    assert may_see(Viewer(id=CAROL, role=Role.REPORTER), ticket)
+    assert may_see(Viewer(id=BOB, role=Role.REPORTER), ticket)
+    assert not may_see(Viewer(id=DAVE, role=Role.REPORTER), ticket)
+    assert may_see(Viewer(id=DAVE, role=Role.DEVELOPER), ticket)
 
 
 # --- comments ----------------------------------------------------------------------------------
@@ -410,7 +414,7 @@ def test_edit_comment_with_the_same_body_records_nothing() -> None:
 
 def test_every_change_event_names_its_field_with_from_and_to() -> None:
     ticket = given(a_ticket(title="Old", tags=("a",)))
-    events = when(ticket, ticket.edit, title="New", status=IN_PROGRESS, tags=["b"]).then(
+    events = when(ticket, edit(ticket), title="New", status=IN_PROGRESS, tags=["b"]).then(
         Ticket.TitleChanged, Ticket.StatusChanged, Ticket.TagsChanged
     )
     assert [e.changes() for e in events] == [
@@ -424,6 +428,6 @@ def test_every_change_event_names_its_field_with_from_and_to() -> None:
 
 def test_a_nul_character_is_refused_in_any_text_field() -> None:
     ticket = given(a_ticket())
-    when(ticket, ticket.edit, title="bad\x00title", description="also\x00bad").then_error(
+    when(ticket, edit(ticket), title="bad\x00title", description="also\x00bad").then_error(
         InvalidFields, fields=["title", "description"]
     )

@@ -27,11 +27,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-from commands.mapper import JsonEventMapper
 from domain.errors import DomainError, InvalidFields, NotCommentAuthor, TransitionNotAllowed
 from domain.ticket import Ticket
 from domain.values import Priority, Status, TicketType
-from tests.domain.given import AT, PROJECT_ID, TICKET_ID, replay, stamp, state
+from eventlog.codec import JsonEventMapper
+from tests.domain.given import AT, PROJECT_ID, TICKET_ID, edit, replay, stamp, state
 
 USERS = [UUID(int=i) for i in range(1, 5)]
 LEGAL = {
@@ -47,7 +47,7 @@ titles = st.one_of(
     letters,
     st.integers(195, 205).map(lambda n: " " + "t" * n + " "),
 )
-# Blank ones included: a blank description that is sent clears it, as clear_description does.
+# Blank ones included: a blank description that is sent clears it, as `None` does.
 descriptions = st.one_of(letters, st.just("d" * 20_001), st.just(" " + "d" * 20_000 + " "))
 tag_lists = st.lists(
     st.one_of(
@@ -126,7 +126,7 @@ class TicketWorkflow(RuleBasedStateMachine):
     @rule(actor=st.sampled_from(USERS), to=st.sampled_from(Status))
     def change_status(self, actor: UUID, to: Status) -> None:
         legal = (self.model["status"], to.value) in LEGAL
-        new = self.run(actor, self.ticket.edit, status=to,
+        new = self.run(actor, edit(self.ticket), status=to,
                        refused=None if legal else TransitionNotAllowed)
         if legal:
             assert [type(e) for e in new] == [Ticket.StatusChanged]
@@ -138,7 +138,7 @@ class TicketWorkflow(RuleBasedStateMachine):
     @rule(actor=st.sampled_from(USERS), title=titles)
     def change_title(self, actor: UUID, title: str) -> None:
         ok = title_ok(title)
-        new = self.run(actor, self.ticket.edit, title=title,
+        new = self.run(actor, edit(self.ticket), title=title,
                        refused=None if ok else InvalidFields)
         changed = ok and title.strip() != self.model["title"]
         assert [type(e) for e in new] == ([Ticket.TitleChanged] if changed else [])
@@ -148,7 +148,7 @@ class TicketWorkflow(RuleBasedStateMachine):
     @rule(actor=st.sampled_from(USERS), description=descriptions)
     def change_description(self, actor: UUID, description: str) -> None:
         ok = len(description.strip()) <= 20_000
-        new = self.run(actor, self.ticket.edit, description=description,
+        new = self.run(actor, edit(self.ticket), description=description,
                        refused=None if ok else InvalidFields)
         if ok:
             clean = description.strip() or None
@@ -158,21 +158,21 @@ class TicketWorkflow(RuleBasedStateMachine):
 
     @rule(actor=st.sampled_from(USERS))
     def clear_description(self, actor: UUID) -> None:
-        new = self.run(actor, self.ticket.edit, clear_description=True)
+        new = self.run(actor, edit(self.ticket), description=None)
         changed = self.model["description"] is not None
         assert [type(e) for e in new] == ([Ticket.DescriptionChanged] if changed else [])
         self.model["description"] = None
 
     @rule(actor=st.sampled_from(USERS), priority=st.sampled_from(Priority))
     def change_priority(self, actor: UUID, priority: Priority) -> None:
-        new = self.run(actor, self.ticket.edit, priority=priority)
+        new = self.run(actor, edit(self.ticket), priority=priority)
         changed = priority is not self.model["priority"]
         assert [type(e) for e in new] == ([Ticket.PriorityChanged] if changed else [])
         self.model["priority"] = priority
 
     @rule(actor=st.sampled_from(USERS), kind=st.sampled_from(TicketType))
     def change_type(self, actor: UUID, kind: TicketType) -> None:
-        new = self.run(actor, self.ticket.edit, type=kind)
+        new = self.run(actor, edit(self.ticket), type=kind)
         changed = kind is not self.model["type"]
         assert [type(e) for e in new] == ([Ticket.TypeChanged] if changed else [])
         self.model["type"] = kind
@@ -180,7 +180,7 @@ class TicketWorkflow(RuleBasedStateMachine):
     @rule(actor=st.sampled_from(USERS), tags=tag_lists)
     def change_tags(self, actor: UUID, tags: list[str]) -> None:
         ok = tags_ok(tags)
-        new = self.run(actor, self.ticket.edit, tags=tags, refused=None if ok else InvalidFields)
+        new = self.run(actor, edit(self.ticket), tags=tags, refused=None if ok else InvalidFields)
         if ok:
             clean = tuple(dict.fromkeys(t.strip() for t in tags))
             changed = clean != self.model["tags"]
@@ -189,7 +189,7 @@ class TicketWorkflow(RuleBasedStateMachine):
 
     @rule(actor=st.sampled_from(USERS), due=due_dates)
     def change_due_date(self, actor: UUID, due: date | None) -> None:
-        new = self.run(actor, self.ticket.edit, due_date=due, clear_due_date=due is None)
+        new = self.run(actor, edit(self.ticket), due_date=due)
         changed = due != self.model["due_date"]
         assert [type(e) for e in new] == ([Ticket.DueDateChanged] if changed else [])
         self.model["due_date"] = due
@@ -204,7 +204,7 @@ class TicketWorkflow(RuleBasedStateMachine):
         refused: type[DomainError] | None = (
             InvalidFields if not valid else None if legal else TransitionNotAllowed
         )
-        new = self.run(actor, self.ticket.edit, title=title, status=to, tags=tags,
+        new = self.run(actor, edit(self.ticket), title=title, status=to, tags=tags,
                        priority=priority, refused=refused)
         if refused is None:
             assert Ticket.StatusChanged in [type(e) for e in new]

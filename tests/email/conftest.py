@@ -15,8 +15,8 @@ import psycopg
 import pytest
 import redis
 
-from commands.application import Trail
-from runtime.cli_email import start_notifier, start_worker
+from commands.services import Commands
+from runtime import bootstrap
 from runtime.settings import Settings
 from tests.email.support import Mailbox, People, SmtpServer
 from workers.config import Delivery
@@ -76,27 +76,29 @@ def settings(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Sett
 
 
 @pytest.fixture(scope="module")
-def people(app: Trail) -> People:
+def people(app: Commands) -> People:
     return People(app)
 
 
 @pytest.fixture(scope="module")
 def notifier(
-    app: Trail, scratch_database_url: str, redis_url: str, settings: Settings,
+    app: Commands, scratch_database_url: str, redis_url: str, settings: Settings,
     delivery: Delivery,
 ) -> Iterator[None]:
     """The outbox projection and the relay (after `app`, which creates the event store)."""
-    running = start_notifier(scratch_database_url, redis_url, settings, delivery)
+    running = bootstrap.notifier(settings, scratch_database_url, redis_url, delivery)
+    running.start()
     yield
     running.stop()
 
 
 @pytest.fixture(scope="module")
 def worker(
-    app: Trail, scratch_database_url: str, redis_url: str, settings: Settings,
+    app: Commands, scratch_database_url: str, redis_url: str, settings: Settings,
     delivery: Delivery,
 ) -> Iterator[None]:
-    running = start_worker(redis_url, settings, scratch_database_url, delivery)
+    running = bootstrap.email_worker(settings, scratch_database_url, redis_url, delivery)
+    running.start()
     yield
     running.stop()
 

@@ -17,9 +17,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from commands.application import Trail
 from commands.messages import ChangeUser, CreateProject, CreateTicket, RegisterUser
 from commands.permissions import Actor
+from commands.services import Commands
 from domain.values import Role
 
 PASSWORD = "correct horse 42"
@@ -131,23 +131,25 @@ class SmtpServer:
 class People:
     """Registers users on a Trail and makes them what the test needs."""
 
-    def __init__(self, app: Trail) -> None:
+    def __init__(self, app: Commands) -> None:
         self.app = app
         self.admin = self.user("Ada Admin", role=None)
 
     def user(self, name: str, role: Role | None = Role.DEVELOPER) -> Actor:
         address = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        user_id = self.app.register(RegisterUser(name=name, email=address, password=PASSWORD)).id
+        user_id = self.app.accounts.register(
+            RegisterUser(name=name, email=address, password=PASSWORD)
+        ).id
         if role is not None:
-            self.app.change_user(self.admin, ChangeUser(user_id=user_id, role=role))
-        return self.app.actor(user_id)
+            self.app.accounts.change_user(self.admin, ChangeUser(user_id=user_id, role=role))
+        return self.app.accounts.actor(user_id)
 
     def email_of(self, actor: Actor) -> str:
-        return self.app.user(actor.id).email
+        return self.app.accounts.user(actor.id).email
 
     def project(self, key: str) -> uuid.UUID:
         name = f"Project {key} {uuid.uuid4().hex[:6]}"
-        return self.app.create_project(self.admin, CreateProject(name=name, key=key)).id
+        return self.app.projects.create(self.admin, CreateProject(name=name, key=key)).id
 
     def ticket(
         self, project_id: uuid.UUID, title: str, *assignees: Actor, **fields: Any
@@ -156,7 +158,7 @@ class People:
             project_id=project_id, title=title, assignee_ids=tuple(a.id for a in assignees),
             **fields,
         )
-        return self.app.create_ticket(self.admin, command).id
+        return self.app.tickets.create(self.admin, command).id
 
 
 def for_ticket(ticket_id: uuid.UUID) -> Callable[[Accepted], bool]:

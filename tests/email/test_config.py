@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.cli_email import delivery_from_env
+from runtime.bootstrap import delivery_from_env
 from runtime.settings import SettingsError
 from workers.config import Delivery
 

@@ -9,10 +9,11 @@ from datetime import date
 import psycopg
 import pytest
 
-from commands.application import Trail
 from commands.messages import AssignTicket, ChangeUser, CommentOnTicket, EditComment, EditTicket
+from commands.services import Commands
 from domain.values import Priority, Status, TicketType, UserStatus
-from projections.outbox import enqueue_password_reset
+from projections.outbox.rows import enqueue_password_reset
+from tests import log
 from tests.email.conftest import BASE_URL
 from tests.email.support import Mailbox, People, for_ticket
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("notifier", "worker")
 
 
 def test_a_patch_of_title_and_status_is_one_email_per_assignee(
-    app: Trail, people: People, mailbox: Mailbox
+    app: Commands, people: People, mailbox: Mailbox
 ) -> None:
     max_, dave = people.user("Max Power"), people.user("Dave Grohl")
     yaris = people.user("Yaris Vitz")
@@ -28,7 +29,7 @@ def test_a_patch_of_title_and_status_is_one_email_per_assignee(
     ticket = people.ticket(project, "Fix the database", max_, dave, yaris)
     mailbox.wait_for(for_ticket(ticket), 3)
 
-    app.edit_ticket(
+    app.tickets.edit(
         people.admin,
         EditTicket(ticket_id=ticket, title="Fix the DB", status=Status.IN_PROGRESS),
     )
@@ -77,7 +78,7 @@ def test_a_new_ticket_tells_its_assignees_everything_set(
 
 
 def test_each_kind_of_change_is_shown_from_to(
-    app: Trail, people: People, mailbox: Mailbox
+    app: Commands, people: People, mailbox: Mailbox
 ) -> None:
     kim = people.user("Kim Lee")
     project = people.project("KND")
@@ -97,12 +98,12 @@ def test_each_kind_of_change_is_shown_from_to(
         (CommentOnTicket(ticket_id=ticket, body="Looks good"), "Comment:\n    Looks good"),
     ]
     for n, (command, expected) in enumerate(changes, start=2):
-        app.handle(admin, command)
+        log.handle(app, admin, command)
         accepted = mailbox.wait_for(for_ticket(ticket), n)[-1]
         assert expected in accepted.part("plain"), accepted.part("plain")
 
-    comment = app.handle(kim, CommentOnTicket(ticket_id=ticket, body="Before"))
-    app.handle(kim, EditComment(ticket_id=ticket, comment_id=comment.id, body="After"))
+    comment = log.handle(app, kim, CommentOnTicket(ticket_id=ticket, body="Before"))
+    log.handle(app, kim, EditComment(ticket_id=ticket, comment_id=comment.id, body="After"))
     # Two commands, two emails; worker threads may deliver them in either order.
     texts = [e.part("plain") for e in mailbox.wait_for(for_ticket(ticket), len(changes) + 3)]
     [edited] = [t for t in texts if "Comment changed" in t]
@@ -111,14 +112,14 @@ def test_each_kind_of_change_is_shown_from_to(
 
 
 def test_reassigning_tells_the_new_assignees_and_the_removed_one(
-    app: Trail, people: People, mailbox: Mailbox
+    app: Commands, people: People, mailbox: Mailbox
 ) -> None:
     ann, bob, cyd = people.user("Ann Able"), people.user("Bob Baker"), people.user("Cyd Cole")
     project = people.project("ASG")
     ticket = people.ticket(project, "Hand over", ann, bob)
     mailbox.wait_for(for_ticket(ticket), 2)
 
-    app.assign_ticket(people.admin, AssignTicket(ticket_id=ticket, user_ids=(bob.id, cyd.id)))
+    app.tickets.assign(people.admin, AssignTicket(ticket_id=ticket, user_ids=(bob.id, cyd.id)))
 
     emails = {e.rcpt: e for e in mailbox.wait_for(for_ticket(ticket), 5)[2:]}
     assert set(emails) == {people.email_of(a) for a in (ann, bob, cyd)}
@@ -131,13 +132,13 @@ def test_reassigning_tells_the_new_assignees_and_the_removed_one(
 
 
 def test_no_email_for_a_ticket_without_assignees(
-    app: Trail, people: People, mailbox: Mailbox, db: psycopg.Connection[tuple[object, ...]]
+    app: Commands, people: People, mailbox: Mailbox, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     eve = people.user("Eve Evans")
     project = people.project("NOA")
     lonely = people.ticket(project, "Nobody's")
-    app.edit_ticket(people.admin, EditTicket(ticket_id=lonely, title="Still nobody's"))
-    app.handle(people.admin, CommentOnTicket(ticket_id=lonely, body="Anyone?"))
+    app.tickets.edit(people.admin, EditTicket(ticket_id=lonely, title="Still nobody's"))
+    log.handle(app, people.admin, CommentOnTicket(ticket_id=lonely, body="Anyone?"))
     # A later change that does email: once it arrives, the notifier is past the lonely ones.
     sentinel = people.ticket(project, "Somebody's", eve)
     mailbox.wait_for(for_ticket(sentinel), 1)
@@ -148,16 +149,18 @@ def test_no_email_for_a_ticket_without_assignees(
 
 
 def test_names_follow_renames_and_deactivated_users_get_no_mail(
-    app: Trail, people: People, mailbox: Mailbox
+    app: Commands, people: People, mailbox: Mailbox
 ) -> None:
     ren, gone = people.user("Ren Old"), people.user("Gus Gone")
     project = people.project("REN")
     ticket = people.ticket(project, "Names", ren, gone)
     mailbox.wait_for(for_ticket(ticket), 2)
-    app.change_user(ren, ChangeUser(user_id=ren.id, name="Ren New"))
-    app.change_user(people.admin, ChangeUser(user_id=gone.id, status=UserStatus.DEACTIVATED))
+    app.accounts.change_user(ren, ChangeUser(user_id=ren.id, name="Ren New"))
+    app.accounts.change_user(
+        people.admin, ChangeUser(user_id=gone.id, status=UserStatus.DEACTIVATED)
+    )
 
-    app.edit_ticket(people.admin, EditTicket(ticket_id=ticket, title="Names again"))
+    app.tickets.edit(people.admin, EditTicket(ticket_id=ticket, title="Names again"))
 
     [accepted] = mailbox.wait_for(for_ticket(ticket), 3)[2:]
     assert accepted.rcpt == people.email_of(ren)
@@ -166,7 +169,7 @@ def test_names_follow_renames_and_deactivated_users_get_no_mail(
 
 
 def test_a_password_reset_goes_through_the_same_pipeline(
-    app: Trail, people: People, mailbox: Mailbox, db: psycopg.Connection[tuple[object, ...]]
+    app: Commands, people: People, mailbox: Mailbox, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     pat = people.user("Pat Reset")
     address = people.email_of(pat)
@@ -191,16 +194,16 @@ def test_a_password_reset_goes_through_the_same_pipeline(
 
 
 def test_setting_the_same_assignees_again_changes_nothing_and_emails_nobody(
-    app: Trail, people: People, mailbox: Mailbox, db: psycopg.Connection[tuple[object, ...]]
+    app: Commands, people: People, mailbox: Mailbox, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     sam = people.user("Sam Same")
     project = people.project("SAM")
     ticket = people.ticket(project, "Same again", sam)
     mailbox.wait_for(for_ticket(ticket), 1)
 
-    app.assign_ticket(people.admin, AssignTicket(ticket_id=ticket, user_ids=(sam.id,)))
+    app.tickets.assign(people.admin, AssignTicket(ticket_id=ticket, user_ids=(sam.id,)))
     # A later change that does email: once it arrives, the notifier is past the no-op.
-    app.edit_ticket(people.admin, EditTicket(ticket_id=ticket, title="Changed"))
+    app.tickets.edit(people.admin, EditTicket(ticket_id=ticket, title="Changed"))
 
     [_, accepted] = mailbox.wait_for(for_ticket(ticket), 2)
     assert "Title: Same again → Changed" in accepted.part("plain")

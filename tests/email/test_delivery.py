@@ -11,17 +11,18 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
-from commands.application import Trail
-from projections.outbox import Outbox, enqueue_password_reset
+from commands.services import Commands
+from projections.outbox import Outbox
+from projections.outbox import rows as delivery
+from projections.outbox.rows import enqueue_password_reset
 from projections.rebuild import install
 from runtime.embedded import postgres_env
-from workers import delivery
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
 
 @pytest.fixture(scope="module")
-def outbox(app: Trail, scratch_database_url: str) -> str:
+def outbox(app: Commands, scratch_database_url: str) -> str:
     install(Outbox, postgres_env(scratch_database_url))
     return scratch_database_url
 

@@ -13,11 +13,11 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from commands.application import Trail
 from commands.messages import EditTicket
+from commands.services import Commands
 from domain.values import Status
 from projections.errors import InvalidQuery
-from projections.outbox import list_emails, outbox_counts, retry_email
+from projections.outbox.rows import list_emails, outbox_counts, retry_email
 from tests.email.support import Mailbox, People, SmtpServer, for_ticket
 from tests.services import REPO_ROOT
 from workers.config import Delivery
@@ -60,7 +60,7 @@ def _wait(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def test_a_refusing_server_delays_the_email_and_never_the_change(
-    app: Trail, people: People, mailbox: Mailbox, db: DB
+    app: Commands, people: People, mailbox: Mailbox, db: DB
 ) -> None:
     ana = people.user("Ana Refused")
     project = people.project("REF")
@@ -68,7 +68,7 @@ def test_a_refusing_server_delays_the_email_and_never_the_change(
     mailbox.wait_for(for_ticket(ticket), 1)
     mailbox.refusing.set()
     try:
-        outcome = app.edit_ticket(
+        outcome = app.tickets.edit(
             people.admin, EditTicket(ticket_id=ticket, status=Status.IN_PROGRESS)
         )
         assert outcome.recorded == 1
@@ -87,7 +87,7 @@ def test_a_refusing_server_delays_the_email_and_never_the_change(
 
 
 def test_a_server_down_for_a_while_gets_the_email_when_back(
-    app: Trail, people: People, mailbox: Mailbox, smtp: SmtpServer, db: DB
+    app: Commands, people: People, mailbox: Mailbox, smtp: SmtpServer, db: DB
 ) -> None:
     bea = people.user("Bea Down")
     project = people.project("DWN")
@@ -95,7 +95,7 @@ def test_a_server_down_for_a_while_gets_the_email_when_back(
     mailbox.wait_for(for_ticket(ticket), 1)
     smtp.stop()
     try:
-        app.edit_ticket(people.admin, EditTicket(ticket_id=ticket, title="Outage, still"))
+        app.tickets.edit(people.admin, EditTicket(ticket_id=ticket, title="Outage, still"))
         _wait(lambda: int(str(_row(db, ticket)[1])) >= 2)
     finally:
         smtp.start()
@@ -107,7 +107,7 @@ def test_a_server_down_for_a_while_gets_the_email_when_back(
 
 
 def test_a_permanent_refusal_fails_at_once_and_an_admin_can_retry_it(
-    app: Trail, people: People, mailbox: Mailbox, db: DB
+    app: Commands, people: People, mailbox: Mailbox, db: DB
 ) -> None:
     cat = people.user("Cat Bounce")
     address = people.email_of(cat)

@@ -136,7 +136,7 @@ def test_a_change_made_while_no_worker_runs_is_sent_when_one_starts(
     mo = people.user("Mo Later")
     project = people.project("LAT")
     ticket = people.ticket(project, "Before the worker", mo)
-    people.app.edit_ticket(people.admin, EditTicket(ticket_id=ticket, title="Still before"))
+    people.app.tickets.edit(people.admin, EditTicket(ticket_id=ticket, title="Still before"))
     _wait(lambda: [s for s, _ in _status(db, ticket)] == ["queued", "queued"])
 
     spawn_worker()

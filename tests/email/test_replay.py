@@ -11,20 +11,22 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from commands.application import Trail
 from commands.messages import EditTicket
+from commands.services import Commands
 from domain.values import Priority, Status
+from eventlog.reading import head
 from projections.base import schema_name
 from projections.errors import NotRebuildable
-from projections.events import head
-from projections.outbox import Outbox, payload_decoder
+from projections.outbox import Outbox
+from projections.outbox.payloads import payload_decoder
 from projections.rebuild import rebuild
 from projections.runner import Runner
-from runtime.cli_email import Notifier, start_notifier
+from runtime import bootstrap
 from runtime.embedded import postgres_env
 from runtime.settings import Settings
 from tests.email.support import Mailbox, People, for_ticket
 from workers.config import Delivery
+from workers.notifier import Notifier
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -34,11 +36,12 @@ SCHEMA = schema_name(Outbox.name, 1)
 
 class Notifiers:
     def __init__(self, url: str, redis_url: str, settings: Settings, delivery: Delivery) -> None:
-        self.args = (url, redis_url, settings, delivery)
+        self.args = (settings, url, redis_url, delivery)
         self.running: Notifier | None = None
 
     def start(self) -> None:
-        self.running = start_notifier(*self.args)
+        self.running = bootstrap.notifier(*self.args)
+        self.running.start()
 
     def stop(self) -> None:
         if self.running is not None:
@@ -48,7 +51,7 @@ class Notifiers:
 
 @pytest.fixture(scope="module")
 def notifiers(
-    app: Trail, scratch_database_url: str, redis_url: str, settings: Settings,
+    app: Commands, scratch_database_url: str, redis_url: str, settings: Settings,
     delivery: Delivery,
 ) -> Iterator[Notifiers]:
     notifiers = Notifiers(scratch_database_url, redis_url, settings, delivery)
@@ -80,13 +83,13 @@ def _settle(db: DB, seconds: float = 1.5) -> None:
 
 
 def test_replaying_the_notifier_from_zero_sends_nothing_again(
-    app: Trail, people: People, mailbox: Mailbox, notifiers: Notifiers, db: DB,
+    app: Commands, people: People, mailbox: Mailbox, notifiers: Notifiers, db: DB,
     scratch_database_url: str,
 ) -> None:
     ivy, jon = people.user("Ivy Replay"), people.user("Jon Replay")
     project = people.project("RPL")
     ticket = people.ticket(project, "Replayed", ivy, jon)
-    app.edit_ticket(people.admin, EditTicket(ticket_id=ticket, status=Status.IN_PROGRESS))
+    app.tickets.edit(people.admin, EditTicket(ticket_id=ticket, status=Status.IN_PROGRESS))
     mailbox.wait_for(for_ticket(ticket), 4)
     _settle(db)
     before, accepted = _outbox(db), len(mailbox.accepted)
@@ -113,7 +116,7 @@ def test_the_outbox_refuses_a_rebuild_and_keeps_its_rows(
 
 
 def test_a_command_split_across_batches_is_still_one_email_listing_everything(
-    app: Trail, people: People, mailbox: Mailbox, notifiers: Notifiers, db: DB,
+    app: Commands, people: People, mailbox: Mailbox, notifiers: Notifiers, db: DB,
     scratch_database_url: str,
 ) -> None:
     kit, lee = people.user("Kit Split"), people.user("Lee Split")
@@ -123,7 +126,7 @@ def test_a_command_split_across_batches_is_still_one_email_listing_everything(
     _settle(db, 0)
 
     notifiers.stop()
-    app.edit_ticket(
+    app.tickets.edit(
         people.admin,
         EditTicket(ticket_id=ticket, title="Split", status=Status.IN_PROGRESS,
                    priority=Priority.HIGH),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from projections.outbox import FieldChange, Person, TicketEmail
+from projections.outbox.payloads import FieldChange, Person, TicketEmail
 from tests.email.support import Mailbox, SmtpServer
 from workers.render import Renderer
 from workers.transports import (
@@ -168,7 +168,8 @@ def test_non_ascii_names_subjects_and_addresses_arrive_intact() -> None:
     server = SmtpServer(Mailbox())
     server.start()
     transport = SmtpTransport(server.url, timeout=5)
-    renderer = Renderer(mail_from="Tráil <trail@example.com>", base_url="http://trail.test")
+    renderer = Renderer(mail_from="Tráil <trail@example.com>",
+                        ticket_link=lambda ticket_id: f"http://trail.test/tickets/{ticket_id}")
     try:
         for address in ("dave@example.com", "dävé@exämple.com"):
             dave = Person(id=uuid.uuid4(), name="Dävé Ünïcode", email=address)

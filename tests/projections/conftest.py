@@ -12,9 +12,9 @@ import pytest
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 
-from commands.application import Trail
 from commands.messages import ChangeUser, CreateProject, CreateTicket, RegisterUser
 from commands.permissions import Actor
+from commands.services import Commands
 from domain.values import Role
 from projections.catalog import READ_MODELS
 from projections.runner import catch_up
@@ -23,25 +23,25 @@ from runtime.embedded import postgres_env
 PASSWORD = "correct horse 42"
 
 
-def register(app: Trail, name: str) -> uuid.UUID:
+def register(app: Commands, name: str) -> uuid.UUID:
     email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    return app.register(RegisterUser(name=name, email=email, password=PASSWORD)).id
+    return app.accounts.register(RegisterUser(name=name, email=email, password=PASSWORD)).id
 
 
 class People:
     """An admin, two developers and a reporter, registered once per module."""
 
-    def __init__(self, app: Trail) -> None:
-        self.admin = app.actor(register(app, "Ada Admin"))
+    def __init__(self, app: Commands) -> None:
+        self.admin = app.accounts.actor(register(app, "Ada Admin"))
         assert self.admin.role is Role.ADMIN, "the module's database must start empty"
         self.dev = self._developer(app, "Dev One")
         self.dev2 = self._developer(app, "Dev Two")
-        self.reporter = app.actor(register(app, "Rita Reporter"))
+        self.reporter = app.accounts.actor(register(app, "Rita Reporter"))
 
-    def _developer(self, app: Trail, name: str) -> Actor:
+    def _developer(self, app: Commands, name: str) -> Actor:
         user_id = register(app, name)
-        app.change_user(self.admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
-        return app.actor(user_id)
+        app.accounts.change_user(self.admin, ChangeUser(user_id=user_id, role=Role.DEVELOPER))
+        return app.accounts.actor(user_id)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def trail_env(scratch_database_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def people(app: Trail) -> People:
+def people(app: Commands) -> People:
     return People(app)
 
 
@@ -62,14 +62,14 @@ def conn(scratch_database_url: str) -> Iterator[psycopg.Connection[DictRow]]:
         yield c
 
 
-def new_project(app: Trail, admin: Actor, **fields: Any) -> uuid.UUID:
+def new_project(app: Commands, admin: Actor, **fields: Any) -> uuid.UUID:
     name = fields.pop("name", None) or f"Project {uuid.uuid4().hex[:8]}"
-    return app.create_project(admin, CreateProject(name=name, **fields)).id
+    return app.projects.create(admin, CreateProject(name=name, **fields)).id
 
 
-def new_ticket(app: Trail, actor: Actor, project_id: uuid.UUID, title: str = "Fix it",
+def new_ticket(app: Commands, actor: Actor, project_id: uuid.UUID, title: str = "Fix it",
                **fields: Any) -> uuid.UUID:
-    return app.create_ticket(actor, CreateTicket(project_id=project_id, title=title, **fields)).id
+    return app.tickets.create(actor, CreateTicket(project_id=project_id, title=title, **fields)).id
 
 
 def project_all(env: dict[str, str], batch_size: int | None = None) -> None:

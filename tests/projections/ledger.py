@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from domain.ticket import TICKET_EVENTS, Ticket
-from projections.base import ReadModel, Recorded
+from domain.ticket import Ticket
+from domain.ticket_events import TICKET_EVENTS
+from eventlog.reading import Recorded
+from projections.base import ReadModel
 from projections.bulk import insert
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import DictRow
 
-from commands.application import Trail
 from commands.messages import CommentOnTicket, EditTicket
+from commands.services import Commands
 from domain.values import Priority, Status, TicketType
 from projections.catalog import READ_MODELS
 from projections.positions import wait_for_position
@@ -38,7 +38,7 @@ def start_projector(database_url: str, log: Path) -> subprocess.Popen[str]:
     return process
 
 
-def stream_of_commands(app: Trail, people: People, done: threading.Event) -> None:
+def stream_of_commands(app: Commands, people: People, done: threading.Event) -> None:
     """About three events per command: creations, multi-field edits, comments, status moves."""
     project_id = new_project(app, people.admin)
     tickets = []
@@ -49,21 +49,23 @@ def stream_of_commands(app: Trail, people: People, done: threading.Event) -> Non
             tickets.append(new_ticket(app, people.dev, project_id, f"ticket {i}"))
             continue
         ticket_id = rng.choice(tickets)
-        ticket = app.ticket(people.dev, ticket_id)
+        ticket = app.tickets.get(people.dev, ticket_id)
         if i % 4 in (1, 2):
-            app.edit_ticket(people.dev, EditTicket(
+            app.tickets.edit(people.dev, EditTicket(
                 ticket_id=ticket_id, title=f"title {i}", description=f"about {i}",
                 tags=(f"t{i}",), due_date=date(2030, 1, 1) + timedelta(days=i),
                 priority=rng.choice(list(Priority)), type=rng.choice(list(TicketType))))
-            app.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body=f"comment {i}"))
+            app.tickets.comment(
+                people.dev, CommentOnTicket(ticket_id=ticket_id, body=f"comment {i}")
+            )
         else:
             status = cycle[(cycle.index(ticket.status) + 1) % len(cycle)]
-            app.edit_ticket(people.dev, EditTicket(ticket_id=ticket_id, status=status))
+            app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, status=status))
     done.set()
 
 
 def test_sigkilled_projector_loses_and_doubles_nothing(
-    app: Trail, people: People, conn: Conn, scratch_database_url: str, tmp_path: Path
+    app: Commands, people: People, conn: Conn, scratch_database_url: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "projector.log"
     done = threading.Event()
@@ -80,7 +82,7 @@ def test_sigkilled_projector_loses_and_doubles_nothing(
 
     process = start_projector(scratch_database_url, log)
     try:
-        assert wait_for_position(scratch_database_url, NAMES, app.current_position(), 60)
+        assert wait_for_position(scratch_database_url, NAMES, app.store.current_position(), 60)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0, log.read_text()[-3000:]

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import DictRow
 
-from commands.application import Trail
 from commands.errors import CommandError
 from commands.messages import (
     ArchiveProject,
@@ -30,11 +29,13 @@ from commands.messages import (
     ReviseProject,
 )
 from commands.permissions import Actor
+from commands.services import Commands
 from domain.errors import DomainError
 from domain.project import Project
 from domain.ticket import Ticket
 from domain.user import User
 from domain.values import UNRESOLVED, Priority, Role, Status, TicketType
+from domain.visibility import Viewer
 from projections.catalog import READ_MODELS
 from projections.comments import list_comments
 from projections.history import ticket_history
@@ -42,8 +43,9 @@ from projections.paging import Page
 from projections.projects import get_project
 from projections.rebuild import rebuild
 from projections.stats import StatsFilters, stats
-from projections.tickets import Viewer, get_ticket
+from projections.tickets import get_ticket
 from projections.users import get_user
+from tests import log
 from tests.projections.conftest import People, project_all, snapshot
 
 Conn = psycopg.Connection[DictRow]
@@ -78,7 +80,7 @@ operations = st.one_of(
 class World:
     """What the commands so far made, so operations can refer to it by index."""
 
-    def __init__(self, app: Trail, people: People) -> None:
+    def __init__(self, app: Commands, people: People) -> None:
         self.app = app
         self.actors = [people.admin, people.dev, people.dev2, people.reporter]
         self.workers = [people.admin, people.dev, people.dev2]
@@ -96,54 +98,54 @@ class World:
 
     def _project(self, n: int) -> None:
         self.serial += 1
-        name = f"Project {n} {self.serial} {self.app.current_position()}"
-        self.projects.append(self.app.create_project(self.actors[0], CreateProject(name=name)).id)
+        name = f"Project {n} {self.serial} {self.app.store.current_position()}"
+        self.projects.append(self.app.projects.create(self.actors[0], CreateProject(name=name)).id)
 
     def _ticket(self, p: int, a: int, f: dict[str, Any]) -> None:
         create = {k: v for k, v in f.items() if k != "status"}
         command = CreateTicket(project_id=self.projects[p % len(self.projects)],
                                **{"title": "t", **create})
-        self.tickets.append(self.app.create_ticket(self.actors[a % 4], command).id)
+        self.tickets.append(self.app.tickets.create(self.actors[a % 4], command).id)
 
     def _edit(self, t: int, a: int, f: dict[str, Any]) -> None:
         ticket_id = self.tickets[t % len(self.tickets)]
-        self.app.edit_ticket(self.actors[a % 4], EditTicket(ticket_id=ticket_id, **f))
+        self.app.tickets.edit(self.actors[a % 4], EditTicket(ticket_id=ticket_id, **f))
 
     def _assign(self, t: int, who: list[int]) -> None:
         users = tuple(self.workers[w % 3].id for w in who)
         ticket_id = self.tickets[t % len(self.tickets)]
-        self.app.assign_ticket(self.actors[1], AssignTicket(ticket_id=ticket_id, user_ids=users))
+        self.app.tickets.assign(self.actors[1], AssignTicket(ticket_id=ticket_id, user_ids=users))
 
     def _comment(self, t: int, a: int, body: str) -> None:
         ticket_id, actor = self.tickets[t % len(self.tickets)], self.actors[a % 4]
-        outcome = self.app.comment(actor, CommentOnTicket(ticket_id=ticket_id, body=body))
+        outcome = self.app.tickets.comment(actor, CommentOnTicket(ticket_id=ticket_id, body=body))
         self.comments.append((ticket_id, outcome.id, actor))
 
     def _edit_comment(self, c: int, body: str) -> None:
         ticket_id, comment_id, actor = self.comments[c % len(self.comments)]
-        self.app.edit_comment(actor, EditComment(ticket_id=ticket_id, comment_id=comment_id,
+        self.app.tickets.edit_comment(actor, EditComment(ticket_id=ticket_id, comment_id=comment_id,
                                                  body=body))
 
     def _revise(self, p: int, name: str) -> None:
         project_id = self.projects[p % len(self.projects)]
-        self.app.revise_project(self.actors[0], ReviseProject(
+        self.app.projects.revise(self.actors[0], ReviseProject(
             project_id=project_id, name=f"Renamed {name} {self.serial}", description=name or None))
 
     def _archive(self, p: int) -> None:
         # The first project stays open, so ticket work always has somewhere to happen.
         project_id = self.projects[1 + p % (len(self.projects) - 1)]
-        self.app.archive_project(self.actors[0], ArchiveProject(project_id=project_id))
+        self.app.projects.archive(self.actors[0], ArchiveProject(project_id=project_id))
 
     def _rename(self, u: int, name: str) -> None:
         actor = self.actors[u % 4]
-        self.app.change_user(actor, ChangeUser(user_id=actor.id, name=f"Name {name}"))
+        self.app.accounts.change_user(actor, ChangeUser(user_id=actor.id, name=f"Name {name}"))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(operations, st.booleans()), min_size=5, max_size=40),
        batch_size=st.integers(min_value=1, max_value=7))
 def test_live_equals_rebuilt_equals_the_aggregates(
-    app: Trail, people: People, conn: Conn, trail_env: dict[str, str],
+    app: Commands, people: People, conn: Conn, trail_env: dict[str, str],
     steps: list[tuple[tuple[Any, ...], bool]], batch_size: int,
 ) -> None:
     world = World(app, people)
@@ -174,18 +176,18 @@ def everything(fetch: Any) -> list[Any]:
     return items
 
 
-def assert_read_models_fold_the_aggregates(app: Trail, conn: Conn, people: People) -> None:
-    tickets = [app.repository.get(i) for i in ids_of(conn, Ticket.Created)]
+def assert_read_models_fold_the_aggregates(app: Commands, conn: Conn, people: People) -> None:
+    tickets = [app.store.repository.get(i) for i in ids_of(conn, Ticket.Created)]
     for ticket in tickets:
         assert_ticket(app, conn, people, ticket)
     for user_id in ids_of(conn, User.Registered):
-        user = app.repository.get(user_id)
+        user = app.store.repository.get(user_id)
         view = get_user(conn, user_id)
         assert view is not None
         assert (view.name, view.email, view.role, view.status, view.created_at) == (
             user.name, user.email, user.role, user.status, user.created_on)
     for project_id in ids_of(conn, Project.Created):
-        project = app.repository.get(project_id)
+        project = app.store.repository.get(project_id)
         view = get_project(conn, project_id)
         open_count = sum(1 for t in tickets
                          if t.project_id == project_id and t.status in UNRESOLVED)
@@ -195,7 +197,7 @@ def assert_read_models_fold_the_aggregates(app: Trail, conn: Conn, people: Peopl
     assert_stats(app, conn, tickets)
 
 
-def assert_ticket(app: Trail, conn: Conn, people: People, ticket: Ticket) -> None:
+def assert_ticket(app: Commands, conn: Conn, people: People, ticket: Ticket) -> None:
     view = get_ticket(conn, ticket.id, Viewer(id=people.admin.id, role=Role.ADMIN))
     assert view is not None
     assert (view.title, view.description, view.status, view.priority, view.type,
@@ -208,10 +210,10 @@ def assert_ticket(app: Trail, conn: Conn, people: People, ticket: Ticket) -> Non
     assert [(c.id, c.author_id, c.body, c.created_at, c.edited_at) for c in comments] == [
         (c.id, c.author_id, c.body, c.created_at, c.edited_at) for c in ticket.comments.values()]
     history = everything(lambda c: ticket_history(conn, ticket.id, 4, c))
-    assert history == app.audit.history(ticket.id)
+    assert history == log.history(app, ticket.id)
 
 
-def assert_stats(app: Trail, conn: Conn, tickets: list[Ticket]) -> None:
+def assert_stats(app: Commands, conn: Conn, tickets: list[Ticket]) -> None:
     result = stats(conn, StatsFilters())
     assert {k: v for k, v in result.by_status.items() if v} == dict(
         Counter(t.status.value for t in tickets))
@@ -219,7 +221,7 @@ def assert_stats(app: Trail, conn: Conn, tickets: list[Ticket]) -> None:
         Counter(t.type.value for t in tickets))
     durations = []
     for ticket in tickets:
-        for entry in app.audit.history(ticket.id)[1:]:
+        for entry in log.history(app, ticket.id)[1:]:
             status = entry.changes.get("status")
             if status and status.to not in {s.value for s in UNRESOLVED}:
                 durations.append((entry.at - ticket.created_at).total_seconds())

@@ -11,9 +11,10 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow, dict_row
 
-from commands.application import Trail
 from commands.messages import CommentOnTicket, EditTicket
+from commands.services import Commands
 from domain.values import Role, Status
+from domain.visibility import Viewer
 from projections.base import LOCK_CLASS
 from projections.catalog import READ_MODELS
 from projections.comments import list_comments
@@ -23,7 +24,7 @@ from projections.positions import wait_for_position
 from projections.rebuild import rebuild
 from projections.runner import catch_up, run_projections
 from projections.stats import StatsFilters, stats
-from projections.tickets import TicketFilters, Viewer, get_ticket, list_tickets
+from projections.tickets import TicketFilters, get_ticket, list_tickets
 from tests.projections.conftest import People, new_project, new_ticket, project_all, snapshot
 from tests.projections.ledger import Ledger
 
@@ -32,15 +33,15 @@ TICKETS = 150
 
 
 @pytest.fixture(scope="module")
-def populated(app: Trail, people: People, trail_env: dict[str, str]) -> list[object]:
+def populated(app: Commands, people: People, trail_env: dict[str, str]) -> list[object]:
     """A project whose tickets have been edited and commented, all projected."""
     project_id = new_project(app, people.admin)
     tickets = []
     for i in range(TICKETS):
         ticket_id = new_ticket(app, people.dev, project_id, f"ticket {i}", tags=(f"t{i % 7}",))
-        app.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body=f"note {i}"))
+        app.tickets.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body=f"note {i}"))
         if i % 3 == 0:
-            app.edit_ticket(people.dev, EditTicket(ticket_id=ticket_id, status=Status.CLOSED))
+            app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, status=Status.CLOSED))
         tickets.append(ticket_id)
     project_all(trail_env)
     return tickets
@@ -87,7 +88,7 @@ def _read_everything(conn: Conn, viewer: Viewer, expected: int) -> None:
 
 
 def test_reads_never_fail_nor_see_a_partial_model_while_rebuilding_under_writes(
-    app: Trail, people: People, populated: list[object], trail_env: dict[str, str],
+    app: Commands, people: People, populated: list[object], trail_env: dict[str, str],
     scratch_database_url: str,
 ) -> None:
     stopping, stop_readers = threading.Event(), threading.Event()
@@ -116,7 +117,7 @@ def test_reads_never_fail_nor_see_a_partial_model_while_rebuilding_under_writes(
         assert len(reads) > 10
         last = new_ticket(app, people.dev, new_project(app, people.admin), "after the switch")
         assert wait_for_position(scratch_database_url, [m.name for m in READ_MODELS],
-                                 app.current_position(), timeout=10)
+                                 app.store.current_position(), timeout=10)
         with psycopg.connect(scratch_database_url, row_factory=dict_row) as conn:
             assert get_ticket(conn, last, Viewer(id=people.admin.id, role=Role.ADMIN))
     finally:

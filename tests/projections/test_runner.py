@@ -11,13 +11,14 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow
 
-from commands.application import Trail
 from commands.messages import CreateTicket
+from commands.services import Commands
+from domain.visibility import Viewer
 from projections.catalog import READ_MODELS
 from projections.errors import ProjectorFailed
 from projections.positions import ProjectionStatus, projection_status, wait_for_position
 from projections.runner import Runner, catch_up, run_projections
-from projections.tickets import Viewer, get_ticket
+from projections.tickets import get_ticket
 from tests.projections.conftest import People, new_project, new_ticket
 from tests.projections.ledger import Fragile, Ledger
 
@@ -42,14 +43,14 @@ def all_positions(conn: Conn) -> list[int]:
 
 
 def test_a_write_is_readable_within_milliseconds_after_waiting_for_its_position(
-    app: Trail, people: People, conn: Conn, scratch_database_url: str,
+    app: Commands, people: People, conn: Conn, scratch_database_url: str,
     projector: threading.Event,
 ) -> None:
     project_id = new_project(app, people.admin)
-    assert wait_for_position(scratch_database_url, ["tickets"], app.current_position())
+    assert wait_for_position(scratch_database_url, ["tickets"], app.store.current_position())
     waits = []
     for i in range(20):
-        outcome = app.create_ticket(people.dev, _create(project_id, f"t{i}"))
+        outcome = app.tickets.create(people.dev, _create(project_id, f"t{i}"))
         started = time.perf_counter()
         assert wait_for_position(scratch_database_url, ["tickets", "history"], outcome.position)
         waits.append(time.perf_counter() - started)
@@ -59,36 +60,36 @@ def test_a_write_is_readable_within_milliseconds_after_waiting_for_its_position(
 
 
 def test_waiting_for_a_position_not_yet_recorded_times_out(
-    app: Trail, scratch_database_url: str, projector: threading.Event
+    app: Commands, scratch_database_url: str, projector: threading.Event
 ) -> None:
     started = time.perf_counter()
     assert not wait_for_position(
-        scratch_database_url, ["tickets"], app.current_position() + 1000, timeout=0.3
+        scratch_database_url, ["tickets"], app.store.current_position() + 1000, timeout=0.3
     )
     assert 0.3 <= time.perf_counter() - started < 1.0
 
 
 def test_status_shows_position_and_lag(
-    app: Trail, people: People, trail_env: dict[str, str], scratch_database_url: str
+    app: Commands, people: People, trail_env: dict[str, str], scratch_database_url: str
 ) -> None:
     for model in READ_MODELS:
         catch_up(model, trail_env)
-    before = app.current_position()
+    before = app.store.current_position()
     new_ticket(app, people.dev, new_project(app, people.admin))
     status = projection_status(scratch_database_url)
-    head = app.current_position()
+    head = app.store.current_position()
     assert set(status) >= {m.name for m in READ_MODELS}
     assert status["tickets"] == ProjectionStatus(position=before, lag=head - before)
     assert status["users"].lag == head - before, "a filtered projection's lag counts the log"
 
 
 def test_a_projector_error_stops_at_the_failing_event_and_never_skips_it(
-    app: Trail, people: People, conn: Conn, trail_env: dict[str, str],
+    app: Commands, people: People, conn: Conn, trail_env: dict[str, str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     project_id = new_project(app, people.admin)
     new_ticket(app, people.dev, project_id, "fine")
-    boom = app.create_ticket(people.dev, _create(project_id, "boom"))
+    boom = app.tickets.create(people.dev, _create(project_id, "boom"))
     new_ticket(app, people.dev, project_id, "after")
 
     for _ in range(2):
@@ -106,7 +107,7 @@ def test_a_projector_error_stops_at_the_failing_event_and_never_skips_it(
 
 
 def test_one_runner_per_projection_and_a_stand_by_takes_over(
-    app: Trail, people: People, conn: Conn, trail_env: dict[str, str], scratch_database_url: str
+    app: Commands, people: People, conn: Conn, trail_env: dict[str, str], scratch_database_url: str
 ) -> None:
     first, second = threading.Event(), threading.Event()
     runners = [
@@ -118,11 +119,11 @@ def test_one_runner_per_projection_and_a_stand_by_takes_over(
     project_id = new_project(app, people.admin)
     for i in range(10):
         new_ticket(app, people.dev, project_id, f"t{i}")
-    assert wait_for_position(scratch_database_url, ["ledger"], app.current_position())
+    assert wait_for_position(scratch_database_url, ["ledger"], app.store.current_position())
     first.set()
     for i in range(10):
         new_ticket(app, people.dev, project_id, f"u{i}")
-    assert wait_for_position(scratch_database_url, ["ledger"], app.current_position(),
+    assert wait_for_position(scratch_database_url, ["ledger"], app.store.current_position(),
                              timeout=10)
     second.set()
     for runner in runners:

@@ -1,9 +1,13 @@
-"""Read-your-writes on an eventually consistent read side: `Trail-Min-Position`."""
+"""Reading the read models: a pooled connection, after waiting for `Trail-Min-Position`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import cast
+
+from psycopg import Connection
+from psycopg.rows import DictRow
 
 from api.context import Context
 from api.errors import Problem
@@ -25,11 +29,20 @@ def wait_for_reads(context: Context, names: Sequence[str], position: int | None)
     if position is None:
         return
     timeout = context.services.settings.min_position_timeout
-    source = position_source(context)
-    if not wait_for_position(source, names, position, timeout):
+    if not wait_for_position(position_source(context), names, position, timeout):
         raise Problem(
             503,
             f"the read models have not reached position {position} within {timeout:g} s",
             kind="not-caught-up",
             headers={"Retry-After": "1"},
         )
+
+
+@contextlib.contextmanager
+def reading(
+    context: Context, names: Sequence[str], min_position: int | None = None
+) -> Iterator[Connection[DictRow]]:
+    """A connection to query the read models `names` once they have reached `min_position`."""
+    wait_for_reads(context, names, min_position)
+    with context.services.pool.connection() as conn:
+        yield conn

@@ -1,0 +1,160 @@
+"""Accounts: registration, logging in, who the caller is now, changes to a user, password reset.
+
+Passwords and reset tokens are credentials (`commands.credentials`), never events; registration,
+role and status changes and the fact of a password change are User events.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from email_validator import EmailNotValidError, validate_email
+from msgspec import UNSET
+
+from commands.base import Outcome, Service, Trail
+from commands.credentials import Credentials, password_errors
+from commands.errors import AccountPending, Forbidden, InvalidResetToken, Unauthenticated
+from commands.messages import ChangeUser, RegisterUser
+from commands.permissions import Actor, require_admin, require_self_or_admin
+from domain.claim import Claim, claim_id
+from domain.errors import FieldError, require
+from domain.user import User
+from domain.values import Role, UserStatus, clean_name, normalise_email
+
+FIRST_ADMIN = claim_id("system", "first-admin")
+
+
+class Accounts(Service):
+    def __init__(
+        self,
+        store: Trail,
+        credentials: Credentials,
+        *,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], UUID],
+        registration: str = "open",
+    ) -> None:
+        super().__init__(store, clock=clock, new_id=new_id)
+        self.credentials = credentials
+        self.registration = registration
+
+    def register(self, command: RegisterUser) -> Outcome[User]:
+        errors: list[FieldError] = []
+        name = clean_name(errors, command.name)
+        email = _checked_email(errors, command.email)
+        errors += password_errors("password", command.password)
+        require(errors)
+        user_id = self.new_id()
+        # The hash goes first: a crash before the save leaves an orphan hash nobody can use.
+        self.credentials.set_password(user_id, command.password, self.clock())
+        return self._retrying(lambda: self._register(user_id, name, email), "account")
+
+    def _register(self, user_id: UUID, name: str, email: str) -> Outcome[User]:
+        stamp = self._stamp(user_id)
+        first = self._find(Claim, FIRST_ADMIN) is None
+        if first:
+            role, status = Role.ADMIN, UserStatus.ACTIVE
+        else:
+            role = Role.REPORTER
+            status = UserStatus.PENDING if self.registration == "approval" else UserStatus.ACTIVE
+        user = User.register(
+            stamp, user_id=user_id, name=name, email=email, role=role, status=status
+        )
+        claims = [self._claim(stamp, "email", email, user_id, field="email")]
+        if first:
+            claims.append(Claim.take_new(stamp, kind="system", key="first-admin", owner_id=user_id))
+        return self._save(user, *claims)
+
+    def authenticate(self, email: str, password: str) -> User:
+        """Same answer for an unknown email and a wrong password; a pending account is told so."""
+        owner = self._claim_holder("email", normalise_email(email))
+        if not self.credentials.verify(owner, password) or owner is None:
+            raise Unauthenticated("wrong email or password")
+        user = self._load(User, owner, "user")
+        if user.status is UserStatus.PENDING:
+            raise AccountPending("this account waits for an admin's approval")
+        if user.status is UserStatus.DEACTIVATED:
+            raise Unauthenticated("wrong email or password")
+        return user
+
+    def actor(self, user_id: UUID, authenticated_at: datetime | None = None) -> Actor:
+        """The caller as it is now: a deactivated or pending account acts no more, and access
+        granted before its latest password change (`authenticated_at`) is void."""
+        user = self._find(User, user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("this account may not act")
+        changed = user.password_changed_at
+        # Tokens carry whole seconds.
+        if authenticated_at and changed and authenticated_at < changed.replace(microsecond=0):
+            raise Unauthenticated("the password has changed since this token was issued")
+        return Actor(id=user.id, role=user.role, name=user.name)
+
+    def user(self, user_id: UUID) -> User:
+        return self._load(User, user_id, "user")
+
+    def change_user(self, actor: Actor, command: ChangeUser) -> Outcome[User]:
+        require_self_or_admin(actor, command.user_id)
+        if command.role is not UNSET or command.status is not UNSET:
+            require_admin(actor)
+            if command.user_id == actor.id:
+                # An admin demoting or deactivating itself could leave nobody to undo it.
+                _refuse_self_demotion(command)
+
+        def attempt() -> Outcome[User]:
+            user = self._load(User, command.user_id, "user")
+            stamp = self._stamp(actor.id)
+            if command.name is not UNSET:
+                user.rename(stamp, command.name)
+            if command.role is not UNSET:
+                user.change_role(stamp, command.role)
+            if command.status is not UNSET:
+                user.change_status(stamp, command.status)
+            return self._save(user)
+
+        return self._retrying(attempt, "user")
+
+    def start_password_reset(self, email: str) -> tuple[User, str] | None:
+        """Issue a reset token for a known, not deactivated account; None otherwise, so the
+        caller can answer the same either way."""
+        owner = self._claim_holder("email", normalise_email(email))
+        if owner is None:
+            return None
+        user = self._load(User, owner, "user")
+        if user.status is UserStatus.DEACTIVATED:
+            return None
+        token = secrets.token_urlsafe(32)
+        self.credentials.issue_reset_token(user.id, token, self.clock())
+        return user, token
+
+    def finish_password_reset(self, token: str, new_password: str) -> Outcome[User]:
+        require(password_errors("new_password", new_password))
+        user_id = self.credentials.redeem_reset_token(token, new_password, self.clock())
+        if user_id is None:
+            raise InvalidResetToken("the reset token is unknown, used or expired")
+
+        def attempt() -> Outcome[User]:
+            user = self._load(User, user_id, "user")
+            user.record_password_change(self._stamp(user_id))
+            return self._save(user)
+
+        return self._retrying(attempt, "user")
+
+
+def _checked_email(errors: list[FieldError], email: str) -> str:
+    try:
+        validated = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as e:
+        errors.append(FieldError("email", str(e)))
+        return email
+    return normalise_email(validated.normalized)
+
+
+def _refuse_self_demotion(command: ChangeUser) -> None:
+    if command.role not in (UNSET, Role.ADMIN) or command.status not in (
+        UNSET,
+        UserStatus.ACTIVE,
+    ):
+        raise Forbidden("an admin cannot take away its own role or deactivate itself")

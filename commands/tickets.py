@@ -1,0 +1,141 @@
+"""Tickets: create, edit, assign, comment. Each command loads the ticket once, checks that the
+caller may see it (404 otherwise) and may do this (403), decides, and saves; the answer is built
+from the aggregate as saved, so its version is the one this command wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from msgspec import UNSET
+
+from commands.base import Outcome, Service, Trail
+from commands.errors import Conflict, NotFound, VersionMismatch
+from commands.messages import AssignTicket, CommentOnTicket, CreateTicket, EditComment, EditTicket
+from commands.numbering import TicketNumbers
+from commands.permissions import Actor, require_ticket_worker, require_visible
+from domain.errors import FieldError, require
+from domain.project import Project
+from domain.ticket import Ticket
+from domain.user import User
+from domain.values import Stamp
+
+Change = Callable[[Ticket, Stamp], None]
+
+
+class Tickets(Service):
+    def __init__(
+        self,
+        store: Trail,
+        numbers: TicketNumbers,
+        *,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], UUID],
+    ) -> None:
+        super().__init__(store, clock=clock, new_id=new_id)
+        self.numbers = numbers
+
+    def create(self, actor: Actor, command: CreateTicket) -> Outcome[Ticket]:
+        project = self._find(Project, command.project_id)
+        errors: list[FieldError] = []
+        if project is None:
+            errors.append(FieldError("project_id", "no such project"))
+        if command.assignee_ids:
+            require_ticket_worker(actor, "assignees")
+            errors += self._assignee_errors("assignee_ids", command.assignee_ids)
+        require(errors)
+        assert project is not None
+        stamp = self._stamp(actor.id)
+        ticket_id = self.new_id()
+        # Every field (422) before the project's state (409), and both before a number is
+        # spent on the ticket.
+        Ticket.open(stamp, ticket_id=ticket_id, project_id=project.id, number=0,
+                    **command.fields())
+        project.accept_tickets()
+        number = self.numbers.next(project.id)
+        ticket = Ticket.open(stamp, ticket_id=ticket_id, project_id=project.id, number=number,
+                             **command.fields())
+        return self._save(ticket)
+
+    def get(self, actor: Actor, ticket_id: UUID, version: int | None = None) -> Ticket:
+        """The ticket now, or exactly as it was at `version`. Who may see it is decided by the
+        ticket as it is now, whichever version is asked for."""
+        current = self._load(Ticket, ticket_id, "ticket")
+        require_visible(actor, current)
+        if version is None or version == current.version:
+            return current
+        if not 1 <= version < current.version:
+            raise NotFound("no such version of the ticket")
+        past: Aggregate = self.store.repository.get(ticket_id, version=version)
+        assert isinstance(past, Ticket)
+        return past
+
+    def edit(self, actor: Actor, command: EditTicket) -> Outcome[Ticket]:
+        def change(ticket: Ticket, stamp: Stamp) -> None:
+            # Checked once the ticket is visible: a hidden ticket answers "not found" first.
+            if command.status is not UNSET:
+                require_ticket_worker(actor, "status")
+            if command.priority is not UNSET:
+                require_ticket_worker(actor, "priority")
+            ticket.edit(stamp, command)
+
+        return self._change(actor, command.ticket_id, command.expected_version, change)
+
+    def assign(self, actor: Actor, command: AssignTicket) -> Outcome[Ticket]:
+        def change(ticket: Ticket, stamp: Stamp) -> None:
+            require_ticket_worker(actor, "assignees")
+            require(self._assignee_errors("user_ids", command.user_ids))
+            ticket.assign(stamp, command.user_ids)
+
+        return self._change(actor, command.ticket_id, command.expected_version, change)
+
+    def comment(self, actor: Actor, command: CommentOnTicket) -> Outcome[Ticket]:
+        comment_id = self.new_id()
+
+        def change(ticket: Ticket, stamp: Stamp) -> None:
+            ticket.comment(stamp, comment_id, command.body)
+
+        return self._change(actor, command.ticket_id, command.expected_version, change,
+                            made=comment_id)
+
+    def edit_comment(self, actor: Actor, command: EditComment) -> Outcome[Ticket]:
+        def change(ticket: Ticket, stamp: Stamp) -> None:
+            ticket.edit_comment(stamp, command.comment_id, command.body)
+
+        return self._change(actor, command.ticket_id, command.expected_version, change,
+                            made=command.comment_id)
+
+    def _change(
+        self,
+        actor: Actor,
+        ticket_id: UUID,
+        expected_version: int | None,
+        change: Change,
+        made: UUID | None = None,
+    ) -> Outcome[Ticket]:
+        def attempt() -> Outcome[Ticket]:
+            ticket = self._load(Ticket, ticket_id, "ticket")
+            require_visible(actor, ticket)
+            if expected_version is not None and ticket.version != expected_version:
+                raise VersionMismatch(expected_version, ticket.version)
+            change(ticket, self._stamp(actor.id))
+            if ticket.pending_events:
+                self._load(Project, ticket.project_id, "project").accept_tickets()
+            return self._save(ticket, made=made)
+
+        try:
+            return self._retrying(attempt, "ticket")
+        except Conflict:
+            if expected_version is not None:
+                actual = self._load(Ticket, ticket_id, "ticket").version
+                raise VersionMismatch(expected_version, actual) from None
+            raise
+
+    def _assignee_errors(self, field: str, user_ids: Sequence[UUID]) -> list[FieldError]:
+        for user_id in user_ids:
+            user = self._find(User, user_id)
+            if user is None or not user.can_be_assigned:
+                return [FieldError(field, f"{user_id} is not an active developer or admin")]
+        return []

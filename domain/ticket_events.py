@@ -1,0 +1,217 @@
+"""The facts of a ticket's life. Each change event carries the value it replaced as well as the
+new one, so the log reads on its own (for auditors and SQL) and history needs no replay to show
+`{field: {from, to}}`; `changes()` names the ticket's own API fields.
+
+The aggregate that these events build is `domain.ticket.Ticket`, which exposes each of them
+under its short name (`Ticket.StatusChanged`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from domain.values import Priority, Status, TicketType
+
+if TYPE_CHECKING:
+    from domain.ticket import Ticket
+
+Changes = dict[str, tuple[Any, Any]]
+
+
+class Comment(msgspec.Struct, frozen=True):
+    id: UUID
+    author_id: UUID
+    body: str
+    created_at: datetime
+    edited_at: datetime | None = None
+
+
+class TicketEvent(Aggregate.Event):
+    TOPIC = "trail.Ticket.Event"
+    actor_id: UUID
+    command_id: UUID
+
+    def changes(self) -> Changes:
+        """The ticket fields this event changed, as {field: (from, to)}."""
+        return {}
+
+
+class Created(TicketEvent, Aggregate.Created):
+    TOPIC = "trail.Ticket.Created"
+    project_id: UUID
+    number: int
+    title: str
+    description: str | None
+    priority: Priority
+    type: TicketType
+    tags: tuple[str, ...]
+    due_date: date | None
+    reporter_id: UUID
+    assignee_ids: tuple[UUID, ...]
+
+    def changes(self) -> Changes:
+        return {
+            "project_id": (None, self.project_id),
+            "number": (None, self.number),
+            "title": (None, self.title),
+            "description": (None, self.description),
+            "status": (None, Status.OPEN),
+            "priority": (None, self.priority),
+            "type": (None, self.type),
+            "tags": (None, list(self.tags)),
+            "due_date": (None, self.due_date),
+            "reporter_id": (None, self.reporter_id),
+            "assignee_ids": (None, list(self.assignee_ids)),
+        }
+
+
+class TitleChanged(TicketEvent):
+    TOPIC = "trail.Ticket.TitleChanged"
+    old_title: str
+    title: str
+
+    def changes(self) -> Changes:
+        return {"title": (self.old_title, self.title)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.title = self.title
+
+
+class DescriptionChanged(TicketEvent):
+    TOPIC = "trail.Ticket.DescriptionChanged"
+    old_description: str | None
+    description: str | None
+
+    def changes(self) -> Changes:
+        return {"description": (self.old_description, self.description)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.description = self.description
+
+
+class StatusChanged(TicketEvent):
+    TOPIC = "trail.Ticket.StatusChanged"
+    old_status: Status
+    status: Status
+
+    def changes(self) -> Changes:
+        return {"status": (self.old_status, self.status)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.status = self.status
+
+
+class PriorityChanged(TicketEvent):
+    TOPIC = "trail.Ticket.PriorityChanged"
+    old_priority: Priority
+    priority: Priority
+
+    def changes(self) -> Changes:
+        return {"priority": (self.old_priority, self.priority)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.priority = self.priority
+
+
+class TypeChanged(TicketEvent):
+    TOPIC = "trail.Ticket.TypeChanged"
+    old_type: TicketType
+    type: TicketType
+
+    def changes(self) -> Changes:
+        return {"type": (self.old_type, self.type)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.type = self.type
+
+
+class TagsChanged(TicketEvent):
+    TOPIC = "trail.Ticket.TagsChanged"
+    old_tags: tuple[str, ...]
+    tags: tuple[str, ...]
+
+    def changes(self) -> Changes:
+        return {"tags": (list(self.old_tags), list(self.tags))}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.tags = self.tags
+
+
+class DueDateChanged(TicketEvent):
+    TOPIC = "trail.Ticket.DueDateChanged"
+    old_due_date: date | None
+    due_date: date | None
+
+    def changes(self) -> Changes:
+        return {"due_date": (self.old_due_date, self.due_date)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.due_date = self.due_date
+
+
+class AssigneesChanged(TicketEvent):
+    TOPIC = "trail.Ticket.AssigneesChanged"
+    old_assignee_ids: tuple[UUID, ...]
+    assignee_ids: tuple[UUID, ...]
+    added: tuple[UUID, ...]
+    removed: tuple[UUID, ...]
+
+    def changes(self) -> Changes:
+        return {"assignee_ids": (list(self.old_assignee_ids), list(self.assignee_ids))}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.assignee_ids = self.assignee_ids
+
+
+class Commented(TicketEvent):
+    TOPIC = "trail.Ticket.Commented"
+    comment_id: UUID
+    body: str
+
+    def changes(self) -> Changes:
+        return {"comment": (None, self.body)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.comments[self.comment_id] = Comment(
+            id=self.comment_id,
+            author_id=self.actor_id,
+            body=self.body,
+            created_at=self.timestamp,
+        )
+
+
+class CommentEdited(TicketEvent):
+    TOPIC = "trail.Ticket.CommentEdited"
+    comment_id: UUID
+    old_body: str
+    body: str
+
+    def changes(self) -> Changes:
+        return {"comment": (self.old_body, self.body)}
+
+    def apply(self, ticket: Ticket) -> None:
+        old = ticket.comments[self.comment_id]
+        ticket.comments[self.comment_id] = msgspec.structs.replace(
+            old, body=self.body, edited_at=self.timestamp
+        )
+
+
+# Every kind of ticket event, for the followers that read them all.
+TICKET_EVENTS: tuple[type[TicketEvent], ...] = (
+    Created,
+    TitleChanged,
+    DescriptionChanged,
+    StatusChanged,
+    PriorityChanged,
+    TypeChanged,
+    TagsChanged,
+    DueDateChanged,
+    AssigneesChanged,
+    Commented,
+    CommentEdited,
+)

@@ -1,0 +1,116 @@
+"""Reading the log in position order: the head, a batch after a position, one aggregate's events.
+
+Positions are safe to track up to the head seen in the same transaction: the write side inserts
+under an EXCLUSIVE lock on the events table, so insert order is commit order and no event can
+later appear below a head already seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import StoredEvent
+from psycopg import Connection, Cursor, sql
+from psycopg.rows import DictRow
+
+from eventlog.codec import JsonEventMapper
+
+# The write side's application name, and where its events live.
+APPLICATION = "trail"
+EVENTS_TABLE = "trail_events"
+# The write side NOTIFYs this channel (named after the events table) when it commits events.
+EVENTS_CHANNEL = "trail_events"
+HOME_SCHEMA = "public"
+# Positions one read scans at most (see read_batch).
+SCAN_WINDOW = 50_000
+
+Executor = Connection[DictRow] | Cursor[DictRow]
+
+_MAPPER = JsonEventMapper()
+_TABLE = sql.Identifier(HOME_SCHEMA, EVENTS_TABLE)
+_HEAD = sql.SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}").format(_TABLE)
+_COLUMNS = sql.SQL("notification_id, originator_id, originator_version, topic, state")
+_SELECT = sql.SQL(
+    "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s "
+    "ORDER BY notification_id LIMIT %s"
+).format(_COLUMNS, _TABLE)
+_SELECT_TOPICS = sql.SQL(
+    "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s "
+    "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s"
+).format(_COLUMNS, _TABLE)
+_AGGREGATE = sql.SQL(
+    "SELECT {} FROM {} WHERE originator_id = %s AND originator_version > %s "
+    "ORDER BY originator_version LIMIT %s"
+).format(_COLUMNS, _TABLE)
+
+
+class Recorded(NamedTuple):
+    """A domain event and its position (notification id) in the log."""
+
+    position: int
+    event: DomainEventProtocol[Any]
+
+
+class Batch(NamedTuple):
+    """Events to process in one transaction, and the position to track once they are.
+
+    `position` can be beyond the last event's: the batch then also covers events the reader
+    does not read, so its tracking (and lag) keeps up with the whole log.
+    """
+
+    events: Sequence[Recorded]
+    position: int
+
+
+def head(db: Executor) -> int:
+    """The position of the last event committed (0 for an empty log)."""
+    row = db.execute(_HEAD, prepare=True).fetchone()
+    assert row is not None
+    return int(row["head"])
+
+
+def read_batch(db: Executor, after: int, topics: Sequence[str], limit: int) -> Batch:
+    """Up to `limit` events after `after` whose topic is in `topics` (all when empty).
+
+    Only a window of positions is scanned, so each read costs the same however far the head
+    is and whatever the planner believes (a freshly loaded log has no statistics, and an
+    unbounded range then gets bitmap-scanned and sorted whole, for every batch). When fewer
+    than `limit` match, the batch's position is the end of the window: the events in between
+    are ones the reader does not read, and tracking past them keeps its lag honest.
+    """
+    upto = min(head(db), after + max(SCAN_WINDOW, limit))
+    # Binary results: bytea comes as bytes without hex decoding (a third less CPU per row).
+    if topics:
+        cur = db.execute(_SELECT_TOPICS, (after, upto, list(topics), limit), prepare=True,
+                         binary=True)
+    else:
+        cur = db.execute(_SELECT, (after, upto, limit), prepare=True, binary=True)
+    events = [_decode(row) for row in cur.fetchall()]
+    position = events[-1].position if len(events) == limit else max(upto, after)
+    return Batch(events, position)
+
+
+def aggregate_events(
+    db: Executor, originator_id: UUID, after_version: int = 0, limit: int | None = None
+) -> list[Recorded]:
+    """One aggregate's events after `after_version`, in version order."""
+    cur = db.execute(_AGGREGATE, (originator_id, after_version, limit), prepare=True,
+                     binary=True)
+    return [_decode(row) for row in cur.fetchall()]
+
+
+def decode(stored: StoredEvent) -> DomainEventProtocol[Any]:
+    return _MAPPER.to_domain_event(stored)
+
+
+def _decode(row: DictRow) -> Recorded:
+    stored = StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+    return Recorded(int(row["notification_id"]), _MAPPER.to_domain_event(stored))

@@ -1,0 +1,20 @@
+"""Every stored topic, registered: defining an aggregate registers its events' topics, so with
+all of them imported here a process that imports nothing else still decodes every event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.claim import Claim
+from domain.history import TOPIC_PREFIX, event_topic, event_type
+from domain.project import Project
+from domain.ticket import Ticket
+from domain.user import User
+
+AGGREGATES = (Claim, Project, Ticket, User)
+
+__all__ = ["AGGREGATES", "TOPIC_PREFIX", "event_topic", "event_type", "topics_of"]
+
+
+def topics_of(*event_classes: type[Any]) -> tuple[str, ...]:
+    return tuple(cls.TOPIC for cls in event_classes)

@@ -1,0 +1,295 @@
+"""Every change of an outbox row's state, and the queries about them.
+
+    pending --relay--> queued --worker--> sent
+       ^                  |
+       +---- retry -------+--> failed (attempts exhausted, or a permanent error)
+
+Whoever changes a row holds its row lock: the relay while it hands rows to the broker, a worker
+for the whole of one send. That lock is what keeps a redelivered message from sending twice.
+Admins see `queued` as `pending`: it is an internal hand-over state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from projections.outbox.composer import NewEmail
+from projections.outbox.payloads import (
+    PASSWORD_RESET_SUBJECT,
+    EmailPayload,
+    PasswordResetEmail,
+    Person,
+    payload_decoder,
+    payload_encoder,
+)
+from projections.outbox.schema import CHANNEL
+from projections.paging import Page, check_limit, decode_cursor, page
+
+Conn = psycopg.Connection[Any]
+EmailStatus = Literal["pending", "sent", "failed"]
+
+
+# --------------------------------------------------------------------------- writing rows
+
+
+def insert_emails(cur: psycopg.Cursor[Any], emails: Sequence[NewEmail]) -> None:
+    """Write new rows (an existing (command, recipient) is left alone) and wake the relay."""
+    if not emails:
+        return
+    cur.executemany(
+        "INSERT INTO outbox (id, command_id, recipient_id, kind, ticket_id, position, "
+        "recipient_email, subject, payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT DO NOTHING",
+        [
+            (e.id, e.command_id, e.recipient.id, e.kind, e.ticket_id, e.position,
+             e.recipient.email, e.subject, Jsonb(e.payload, dumps=_dumps))
+            for e in emails
+        ],
+    )
+    _wake_relay(cur)
+
+
+def _dumps(payload: EmailPayload) -> str:
+    return payload_encoder.encode(payload).decode()
+
+
+def _wake_relay(cur: psycopg.Cursor[Any]) -> None:
+    # Delivered at commit.
+    cur.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+
+
+def enqueue_password_reset(
+    conn: Conn, user_id: UUID, email: str, name: str, token: str, link: str
+) -> UUID:
+    """Queue the password-reset email for `user_id`; returns the email's id.
+
+    Commits, unless the caller has a transaction open on `conn`: then the email is part of it.
+    Each request is its own email, so the key is a fresh id rather than an event's command.
+    """
+    recipient = Person(id=user_id, name=name, email=email)
+    row = NewEmail(
+        command_id=uuid.uuid4(),
+        recipient=recipient,
+        kind="password_reset",
+        ticket_id=None,
+        position=None,
+        subject=PASSWORD_RESET_SUBJECT,
+        payload=PasswordResetEmail(recipient=recipient, token=token, link=link),
+    )
+    with conn.transaction(), conn.cursor() as cur:
+        insert_emails(cur, [row])
+    return row.id
+
+
+# --------------------------------------------------------------------------- the relay
+
+
+def due_rows(conn: Conn, *, requeue_after: float, limit: int) -> list[UUID]:
+    """Lock the rows to hand to the broker now: pending ones whose time has come, and queued ones
+    whose message has been gone for `requeue_after` seconds (lost with a Redis flush or a dead
+    worker). SKIP LOCKED passes over rows a worker is sending right now."""
+    rows = conn.execute(
+        "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= now()) "
+        "OR (status = 'queued' AND queued_at <= now() - make_interval(secs => %s)) "
+        "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
+        (requeue_after, limit),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def mark_queued(conn: Conn, ids: list[UUID]) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'queued', queued_at = now() WHERE id = ANY(%s)", (ids,)
+    )
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+class Claimed:
+    """A queued row a worker holds the lock on, with what it needs to send it."""
+
+    def __init__(
+        self, email_id: UUID, subject: str, payload: str, attempts: int, position: int | None
+    ) -> None:
+        self.id = email_id
+        self.subject = subject
+        self.attempts = attempts
+        self.position = position
+        self._payload = payload
+
+    def payload(self) -> EmailPayload:
+        """Decoded on demand, so a row that does not decode fails as itself, not as the claim."""
+        return payload_decoder.decode(self._payload)
+
+
+def claim(conn: Conn, email_id: UUID) -> Claimed | None:
+    """Lock a queued row for sending, or None when there is nothing to send: already sent or
+    failed, waiting for a later retry, or unknown. Waits for the relay's short lock (a worker
+    may get the message before the relay commits); raises LockNotAvailable after the
+    connection's lock_timeout, when another worker is busy sending the same row."""
+    # Locked by id alone, status checked after: a status condition in the WHERE would be judged
+    # on the snapshot from before the relay's commit, and skip the row instead of waiting.
+    row = conn.execute(
+        "SELECT status, subject, payload::text, attempts, position FROM outbox "
+        "WHERE id = %s FOR UPDATE",
+        (email_id,),
+    ).fetchone()
+    if row is None or row[0] != "queued":
+        return None
+    return Claimed(email_id, row[1], row[2], row[3], row[4])
+
+
+def mark_sent(conn: Conn, email_id: UUID, attempts: int) -> None:
+    # A sent row is never rendered again: drop a password-reset token so no copy of it
+    # outlives the email (backups, database dumps).
+    conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = %s, "
+        "last_error = NULL, payload = payload - 'token' WHERE id = %s",
+        (attempts, email_id),
+    )
+
+
+def mark_retry(conn: Conn, email_id: UUID, attempts: int, error: str, delay: float) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'pending', attempts = %s, last_error = %s, "
+        "next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
+        (attempts, error, delay, email_id),
+    )
+
+
+def mark_failed(conn: Conn, email_id: UUID, attempts: int, error: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'failed', attempts = %s, last_error = %s WHERE id = %s",
+        (attempts, error, email_id),
+    )
+
+
+# --------------------------------------------------------------------------- operators
+
+# Make rows due now; a failed one starts over with a fresh set of attempts.
+_RETRY = (
+    "UPDATE outbox SET status = 'pending', next_attempt_at = now(), "
+    "attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END "
+)
+
+
+def retry_email(conn: Conn, email_id: UUID) -> bool:
+    """Try `email_id` again now. False for an unknown id. A sent email stays sent (sending it
+    again is not a retry); one still pending is made due now."""
+    with conn.transaction(), conn.cursor() as cur:
+        retried = cur.execute(
+            _RETRY + "WHERE id = %s AND status IN ('failed', 'pending') RETURNING id",
+            (email_id,),
+        ).fetchone()
+        if retried is not None:
+            _wake_relay(cur)
+            return True
+        return cur.execute("SELECT 1 FROM outbox WHERE id = %s", (email_id,)).fetchone() is not None
+
+
+def retry_emails(conn: Conn, *, include_failed: bool) -> int:
+    """Make every undelivered email due now (say, after fixing the mail server or flushing
+    Redis), and every failed one too with `include_failed`. Returns how many were re-queued.
+
+    A queued one is handed over again at once: if its message still exists too, the second
+    copy finds it sent and does nothing."""
+    statuses = ["pending", "queued", "failed"] if include_failed else ["pending", "queued"]
+    with conn.transaction(), conn.cursor() as cur:
+        count = cur.execute(_RETRY + "WHERE status = ANY(%s)", (statuses,)).rowcount
+        _wake_relay(cur)
+    return count
+
+
+class OutboxCounts(msgspec.Struct, frozen=True):
+    # Not delivered yet and still being tried (waiting, queued or between retries).
+    pending: int
+    failed: int
+
+
+def outbox_counts(conn: Conn) -> OutboxCounts:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "SELECT count(*) FILTER (WHERE status <> 'failed') AS pending, "
+            "count(*) FILTER (WHERE status = 'failed') AS failed "
+            # Spelled out rather than `<> 'sent'`, so the (status, seq) index serves it.
+            "FROM outbox WHERE status IN ('pending', 'queued', 'failed')"
+        ).fetchone()
+    assert row is not None
+    return OutboxCounts(pending=row["pending"], failed=row["failed"])
+
+
+class EmailItem(msgspec.Struct, frozen=True):
+    id: UUID
+    kind: str
+    status: EmailStatus
+    ticket_id: UUID | None
+    recipient_id: UUID
+    recipient_email: str
+    subject: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    # When the next try is due (pending only).
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+def list_emails(
+    conn: Conn,
+    status: EmailStatus | None = None,
+    ticket_id: UUID | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> Page[EmailItem]:
+    """Newest first, keyset-paginated on insertion order."""
+    check_limit(limit)
+    where: list[sql.Composable] = [sql.SQL("TRUE")]
+    params: list[object] = []
+    if status == "pending":
+        where.append(sql.SQL("status IN ('pending', 'queued')"))
+    elif status is not None:
+        where.append(sql.SQL("status = %s"))
+        params.append(status)
+    if ticket_id is not None:
+        where.append(sql.SQL("ticket_id = %s"))
+        params.append(ticket_id)
+    if cursor is not None:
+        where.append(sql.SQL("seq < %s"))
+        params.append(decode_cursor(cursor, "emails", tuple[int])[0])
+    query = sql.SQL(
+        "SELECT seq, id, kind, status, ticket_id, recipient_id, recipient_email, subject, "
+        "attempts, last_error, created_at, next_attempt_at, sent_at FROM outbox "
+        "WHERE {} ORDER BY seq DESC LIMIT %s"
+    ).format(sql.SQL(" AND ").join(where))
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, (*params, limit + 1)).fetchall()
+    return page(rows, limit, "emails", lambda row: (row["seq"],), _email_item)
+
+
+def _email_item(row: dict[str, Any]) -> EmailItem:
+    queued_or_pending = row["status"] in ("queued", "pending")
+    return EmailItem(
+        id=row["id"],
+        kind=row["kind"],
+        status="pending" if queued_or_pending else row["status"],
+        ticket_id=row["ticket_id"],
+        recipient_id=row["recipient_id"],
+        recipient_email=row["recipient_email"],
+        subject=row["subject"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        next_attempt_at=row["next_attempt_at"] if row["status"] == "pending" else None,
+        sent_at=row["sent_at"],
+    )

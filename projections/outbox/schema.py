@@ -1,0 +1,58 @@
+"""The outbox's tables: the emails, and the little the projector remembers of users, projects
+and tickets to write them (names, keys, titles, assignees) in log order."""
+
+from __future__ import annotations
+
+# NOTIFYed when rows become due (written, or re-queued): wakes the relay without polling.
+CHANNEL = "trail_outbox"
+
+TABLES = {
+    "outbox": """
+        CREATE TABLE outbox (
+            seq bigint GENERATED ALWAYS AS IDENTITY,
+            id uuid PRIMARY KEY,
+            command_id uuid NOT NULL,
+            recipient_id uuid NOT NULL,
+            kind text NOT NULL,
+            ticket_id uuid,
+            -- The command's last event: correlates an email with the log (and the benchmark).
+            position bigint,
+            recipient_email text NOT NULL,
+            subject text NOT NULL,
+            payload jsonb NOT NULL,
+            status text NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'queued', 'sent', 'failed')),
+            attempts integer NOT NULL DEFAULT 0,
+            last_error text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            next_attempt_at timestamptz NOT NULL DEFAULT now(),
+            queued_at timestamptz,
+            sent_at timestamptz,
+            CONSTRAINT outbox_command_recipient UNIQUE (command_id, recipient_id)
+        )""",
+    "outbox_users": """
+        CREATE TABLE outbox_users (
+            id uuid PRIMARY KEY,
+            name text NOT NULL,
+            email text NOT NULL,
+            active boolean NOT NULL
+        )""",
+    "outbox_projects": "CREATE TABLE outbox_projects (id uuid PRIMARY KEY, key text NOT NULL)",
+    "outbox_tickets": """
+        CREATE TABLE outbox_tickets (
+            id uuid PRIMARY KEY,
+            project_id uuid NOT NULL,
+            number integer NOT NULL,
+            title text NOT NULL,
+            assignee_ids uuid[] NOT NULL,
+            -- The command of the last event applied: tells the first event of a command from
+            -- the rest, in the same transaction, even when a batch boundary split the command.
+            last_command_id uuid NOT NULL
+        )""",
+}
+INDEXES = (
+    "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending'",
+    "CREATE INDEX outbox_in_flight ON outbox (queued_at) WHERE status = 'queued'",
+    "CREATE INDEX outbox_by_status ON outbox (status, seq)",
+    "CREATE INDEX outbox_by_ticket ON outbox (ticket_id, seq)",
+)

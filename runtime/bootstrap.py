@@ -1,0 +1,169 @@
+"""The composition root: every part of every Trail process is built here, from settings and the
+resolved service URLs. The CLI only parses options and calls these; tests call them with their
+own overrides.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import msgspec
+from litestar import Litestar
+from psycopg import Connection
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import ConnectionPool
+from redis import Redis
+
+from api.app import create_app
+from api.services import ApiServices, ApiSettings
+from commands.base import Trail
+from commands.services import Commands, build_commands, utc_now
+from projections.catalog import READ_MODELS
+from projections.outbox import Outbox
+from projections.outbox.rows import enqueue_password_reset
+from projections.rebuild import install
+from projections.runner import Runner
+from runtime.embedded import postgres_env
+from runtime.links import Links
+from runtime.settings import Settings, SettingsError, secret_key_or_generate
+from workers.broker import make_broker
+from workers.config import Delivery
+from workers.notifier import Notifier
+from workers.relay import Relay
+from workers.render import Renderer
+from workers.transports import make_transport
+from workers.worker import EmailWorker
+
+API_POOL_MAX_SIZE = 16
+
+
+def commands(
+    settings: Settings,
+    database_url: str,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    new_id: Callable[[], UUID] = uuid4,
+) -> Commands:
+    """The write side. Its tables exist already: `runtime.migrate` runs before any process."""
+    return build_commands(
+        Trail(postgres_env(database_url)),
+        clock=clock,
+        new_id=new_id,
+        registration=settings.registration,
+    )
+
+
+def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiServices:
+    """Everything the API needs, connected; `close_api_services` closes it."""
+    pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
+        database_url,
+        connection_class=Connection[DictRow],
+        min_size=2,
+        max_size=API_POOL_MAX_SIZE,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+        name="trail-api",
+        open=True,
+    )
+    links = Links.of(settings)
+
+    def send_password_reset(*, user_id: UUID, email: str, name: str, token: str) -> None:
+        # Through the outbox, like every email: retried, and visible to admins if it fails.
+        with pool.connection() as conn:
+            enqueue_password_reset(conn, user_id, email, name, token, links.password_reset())
+
+    return ApiServices(
+        commands=commands(settings, database_url),
+        pool=pool,
+        redis=Redis.from_url(redis_url),
+        settings=ApiSettings(secret_key=secret_key_or_generate(settings)),
+        send_password_reset=send_password_reset,
+    )
+
+
+def close_api_services(services: ApiServices) -> None:
+    services.pool.close()
+    services.redis.close()
+    services.commands.close()
+
+
+def api_app(settings: Settings, database_url: str, redis_url: str) -> Litestar:
+    services = api_services(settings, database_url, redis_url)
+    app = create_app(services)
+    app.on_shutdown.append(lambda: close_api_services(services))
+    return app
+
+
+def projector_env(database_url: str) -> dict[str, str]:
+    return postgres_env(database_url)
+
+
+def notifier(
+    settings: Settings, database_url: str, redis_url: str, delivery: Delivery | None = None
+) -> Notifier:
+    """The outbox follower and its relay; `.start()` runs them in this process."""
+    delivery = delivery or delivery_from_env()
+    env = postgres_env(database_url)
+    # The tables first, so the relay never looks for an outbox that is not there yet.
+    install(Outbox, env)
+    broker = make_broker(redis_url, delivery)
+    return Notifier(Runner(Outbox, env), Relay(database_url, broker, delivery), broker)
+
+
+def email_worker(
+    settings: Settings, database_url: str, redis_url: str, delivery: Delivery | None = None
+) -> EmailWorker:
+    """A Dramatiq worker for the email queue; `.start()` runs it in this process."""
+    delivery = delivery or delivery_from_env()
+    return EmailWorker(
+        redis_url=redis_url,
+        database_url=database_url,
+        transport=make_transport(settings.smtp_url, settings.data_dir, delivery.smtp_timeout),
+        renderer=Renderer(mail_from=settings.mail_from, ticket_link=Links.of(settings).ticket),
+        settings=delivery,
+    )
+
+
+# Delivery knobs from the environment, for operators (and for tests that run the processes).
+_DELIVERY_ENV = {
+    "TRAIL_EMAIL_MAX_ATTEMPTS": "max_attempts",
+    "TRAIL_EMAIL_MIN_BACKOFF": "min_backoff",
+    "TRAIL_EMAIL_MAX_BACKOFF": "max_backoff",
+    "TRAIL_EMAIL_REQUEUE_AFTER": "requeue_after",
+    "TRAIL_EMAIL_SMTP_TIMEOUT": "smtp_timeout",
+    "TRAIL_EMAIL_RELAY_INTERVAL": "relay_interval",
+    "TRAIL_EMAIL_NAMESPACE": "namespace",
+    "TRAIL_WORKER_THREADS": "worker_threads",
+}
+
+
+def delivery_from_env(environ: Mapping[str, str] = os.environ) -> Delivery:
+    """`Delivery` with each TRAIL_EMAIL_* / TRAIL_WORKER_THREADS variable that is set."""
+    values = {
+        field: environ[variable].strip()
+        for variable, field in _DELIVERY_ENV.items()
+        if environ.get(variable, "").strip()
+    }
+    try:
+        # Not strict: numbers arrive as strings; constraints (>= 1, > 0) are checked here.
+        return msgspec.convert(values, type=Delivery, strict=False)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        for variable, field in _DELIVERY_ENV.items():
+            message = message.replace(f"`$.{field}`", variable)
+        raise SettingsError(message) from None
+
+
+__all__ = [
+    "READ_MODELS",
+    "api_app",
+    "api_services",
+    "close_api_services",
+    "commands",
+    "delivery_from_env",
+    "email_worker",
+    "notifier",
+    "projector_env",
+]

@@ -1,0 +1,41 @@
+"""Schema work, done once before anything else runs: `trail migrate`, and every start-up.
+
+The events table is the eventsourcing library's own (created by its recorder, idempotently);
+every other table that cannot be rebuilt from the log (credentials, reset tokens, ticket
+numbers, idempotency keys) is created and changed by the numbered migrations in
+`runtime/migrations/`, applied with yoyo under its lock, so concurrent start-ups apply each
+migration once. Read models are not migrated: they are rebuilt from the log (blue/green).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from yoyo import get_backend, read_migrations
+
+from commands.base import Trail
+from runtime.embedded import postgres_env
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def migrate(database_url: str) -> list[str]:
+    """Bring the database's schema up to date; returns the ids of the migrations applied."""
+    store = Trail(postgres_env(database_url))
+    try:
+        store.create_schema()
+    finally:
+        store.close()
+    backend = get_backend(_yoyo_url(database_url))
+    migrations = read_migrations(str(MIGRATIONS))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]
+
+
+def _yoyo_url(database_url: str) -> str:
+    """yoyo picks its driver from the scheme: psycopg 3 is `postgresql+psycopg`."""
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
