@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from projections.base import ReadModel
 from projections.comments import CommentsProjection
-from projections.history import HistoryProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
 from projections.tickets import TicketsProjection
@@ -13,7 +12,6 @@ from projections.users import UsersProjection
 READ_MODELS: tuple[type[ReadModel], ...] = (
     TicketsProjection,
     CommentsProjection,
-    HistoryProjection,
     UsersProjection,
     ProjectsProjection,
     StatsProjection,

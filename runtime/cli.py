@@ -7,6 +7,7 @@ import click
 from runtime.cli_api import api_command
 from runtime.cli_audit import history_command
 from runtime.cli_email import emails_group, notifier_command, worker_command
+from runtime.cli_migrate import migrate_command
 from runtime.cli_projections import projections_group, projector_command
 from runtime.cli_serve import serve_command
 
@@ -25,6 +26,7 @@ for command in (
     worker_command,
     emails_group,
     history_command,
+    migrate_command,
 ):
     main.add_command(command)
 

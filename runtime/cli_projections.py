@@ -6,9 +6,7 @@ TRAIL_DATA_DIR (the one a running `trail serve` uses), and never start Redis.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 
 import click
 
@@ -18,28 +16,18 @@ from projections.errors import ProjectionError
 from projections.positions import projection_status
 from projections.rebuild import rebuild
 from projections.runner import run_projections, tune_gc
-from runtime.embedded import postgres_env, start_postgres
+from runtime.cli_migrate import database_url
+from runtime.embedded import postgres_env
 from runtime.migrate import migrate
-from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
 
 
-@contextlib.contextmanager
-def _database_url() -> Iterator[str]:
-    settings = load_settings()
-    if settings.database_url:
-        yield settings.database_url
-        return
-    with start_postgres(settings.data_dir) as postgres:
-        yield postgres.url
-
-
-def _env(database_url: str) -> dict[str, str]:
+def _env(url: str) -> dict[str, str]:
     # The projections read the write side's events table: make sure it exists.
-    migrate(database_url)
-    return postgres_env(database_url)
+    migrate(url)
+    return postgres_env(url)
 
 
 @click.command("projector")
@@ -51,8 +39,8 @@ def projector_command() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tune_gc()
     stopping = stop_on_signals()
-    with _database_url() as database_url:
-        env = _env(database_url)
+    with database_url() as url:
+        env = _env(url)
         log.info("projector running: %s", ", ".join(m.name for m in READ_MODELS))
         try:
             run_projections(READ_MODELS, env, stopping)
@@ -86,8 +74,8 @@ def rebuild_command(names: tuple[str, ...]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     tune_gc()
     models = _models(names)
-    with _database_url() as database_url:
-        env = _env(database_url)
+    with database_url() as url:
+        env = _env(url)
         for model in models:
             try:
                 done = rebuild(model, env, show_progress=True)
@@ -103,8 +91,8 @@ def rebuild_command(names: tuple[str, ...]) -> None:
 @projections_group.command("status")
 def status_command() -> None:
     """Each projection's position in the event log and how many events it lags behind."""
-    with _database_url() as database_url:
-        statuses = projection_status(database_url)
+    with database_url() as url:
+        statuses = projection_status(url)
     if not statuses:
         click.echo("no projections installed yet (run `trail projector`)")
         return

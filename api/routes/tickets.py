@@ -23,9 +23,9 @@ from commands.permissions import Actor
 from domain.history import HistoryEntry
 from domain.ticket import Ticket, TicketEdit
 from domain.values import Priority, Status, TicketType
-from eventlog.audit import ticket_as_of
-from projections import history, tickets
-from projections.paging import Page
+from eventlog import audit
+from projections import tickets
+from projections.paging import Page, check_limit, decode_cursor, page
 from projections.tickets import TicketFilters, TicketView, view_of
 
 # The read models the list and the current ticket come from (`Trail-Min-Position`).
@@ -211,7 +211,7 @@ def _as_of(context: Context, actor: Actor, ticket_id: UUID, moment: datetime) ->
     # A moment without an offset is read as UTC, the zone every time of this API is in.
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     with context.services.pool.connection() as conn:
-        then = ticket_as_of(conn, ticket_id, moment)
+        then = audit.ticket_as_of(conn, ticket_id, moment)
     if then is None:
         raise NotFound("the ticket did not exist at that moment")
     return view_of(then)
@@ -222,17 +222,20 @@ def _as_of(context: Context, actor: Actor, ticket_id: UUID, moment: datetime) ->
     tags=["audit"],
     sync_to_thread=True,
     summary="A ticket's history",
-    description="Every event, oldest first: "
+    description="Every event, oldest first, read from the event store: "
     "`{position, version, type, at, actor_id, changes: {field: {from, to}}}`. Exact as soon "
-    "as a command has answered: what the history model has not reached is read from the log.",
+    "as a command has answered.",
     responses=problem_responses(401, 404, 422),
 )
 def ticket_history(
     ticket_id: UUID, context: Context, actor: Actor, limit: Limit = 25, cursor: Cursor = None
 ) -> Page[HistoryEntry]:
     context.commands.tickets.get(actor, ticket_id)
+    check_limit(limit)
+    after = decode_cursor(cursor, "history", tuple[int])[0] if cursor is not None else 0
     with context.services.pool.connection() as conn:
-        return history.ticket_history(conn, ticket_id, limit, cursor)
+        entries = audit.ticket_history(conn, ticket_id, after_version=after, limit=limit + 1)
+    return page(entries, limit, "history", lambda entry: (entry.version,), lambda e: e)
 
 
 ROUTES = [create_ticket, list_tickets, get_ticket, edit_ticket, assign_ticket, ticket_history]

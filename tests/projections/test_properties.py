@@ -38,7 +38,6 @@ from domain.values import UNRESOLVED, Priority, Role, Status, TicketType
 from domain.visibility import Viewer
 from projections.catalog import READ_MODELS
 from projections.comments import list_comments
-from projections.history import ticket_history
 from projections.paging import Page
 from projections.projects import get_project
 from projections.rebuild import rebuild
@@ -209,8 +208,6 @@ def assert_ticket(app: Commands, conn: Conn, people: People, ticket: Ticket) -> 
     comments = everything(lambda c: list_comments(conn, ticket.id, 3, c))
     assert [(c.id, c.author_id, c.body, c.created_at, c.edited_at) for c in comments] == [
         (c.id, c.author_id, c.body, c.created_at, c.edited_at) for c in ticket.comments.values()]
-    history = everything(lambda c: ticket_history(conn, ticket.id, 4, c))
-    assert history == log.history(app, ticket.id)
 
 
 def assert_stats(app: Commands, conn: Conn, tickets: list[Ticket]) -> None:

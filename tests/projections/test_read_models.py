@@ -22,7 +22,6 @@ from domain.values import Priority, Role, Status, TicketType, UserStatus
 from domain.visibility import Viewer
 from projections.comments import get_comment, list_comments
 from projections.errors import InvalidQuery
-from projections.history import ticket_history
 from projections.projects import ProjectFilters, get_project, list_projects
 from projections.stats import StatsFilters, stats
 from projections.tickets import TicketFilters, get_ticket, list_tickets
@@ -228,27 +227,6 @@ def test_comments_oldest_first_with_edits(
     assert edited is not None and edited.body == "new" and edited.author_id == people.dev.id
     assert (edited.created_at, edited.edited_at) == (aggregate.created_at, aggregate.edited_at)
     assert get_comment(conn, ticket_id, ids[0]).edited_at is None  # type: ignore[union-attr]
-
-
-def test_history_equals_the_auditors_replay_exactly(
-    app: Commands, people: People, conn: Conn, trail_env: dict[str, str]
-) -> None:
-    ticket_id = new_ticket(app, people.dev, new_project(app, people.admin), tags=("a",),
-                           due_date=date(2031, 5, 6), assignee_ids=(people.dev.id,))
-    app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, title="T2", description="d",
-                                           due_date=None, status=Status.CLOSED))
-    app.tickets.assign(people.dev, AssignTicket(ticket_id=ticket_id, user_ids=()))
-    app.tickets.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body="hi"))
-    project_all(trail_env)
-
-    first = ticket_history(conn, ticket_id, 3)
-    rest = ticket_history(conn, ticket_id, 100, first.next_cursor)
-    assert first.items + rest.items == log.history(app, ticket_id)
-    # Events the model has not processed yet come from the log: the page is exact at once.
-    app.tickets.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body="unprojected"))
-    everything = ticket_history(conn, ticket_id, 100)
-    assert everything.items == log.history(app, ticket_id)
-    assert everything.items[-1].changes["comment"].to == "unprojected"
 
 
 def test_users_fold_their_events_and_filter(
