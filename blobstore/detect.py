@@ -2,10 +2,11 @@
 
 The answer is one of ten types, or `UnsupportedType`:
 
-- Binary formats, by their signature at the start of the file (puremagic's signature database, on
-  the first 8 KiB): `image/png`, `image/jpeg`, `image/gif`, `image/webp`, `application/pdf`,
-  `application/gzip`, and `application/zip` for every ZIP container (Office documents, JARs and the
-  like are ZIP files; the allowed list names the container, not what is inside).
+- Binary formats, by the signature their specification puts at the start of the file:
+  `image/png`, `image/jpeg`, `image/gif` (87a, 89a), `image/webp` (a RIFF file of form `WEBP`),
+  `application/pdf`, `application/gzip` (deflate), and `application/zip` for every ZIP archive
+  (Office documents, JARs and the like are ZIP files; the allowed list names the container, not what
+  is inside).
 - Otherwise the file must be text, judged on its first 8 KiB: UTF-8 (a leading BOM is allowed), with
   no control character other than tab, LF, FF and CR (no NUL, no other C0, no DEL, no C1). Of text:
   - markup and scripts are refused: text whose first non-blank character opens a tag (`<` then a
@@ -30,8 +31,6 @@ import json
 import re
 from typing import BinaryIO, NoReturn
 
-import puremagic
-
 from blobstore.errors import UnsupportedType
 
 HEAD_SIZE = 8 * 1024
@@ -51,17 +50,18 @@ TEXT = "text/plain"
 
 ALLOWED_TYPES = frozenset({PNG, JPEG, GIF, WEBP, PDF, ZIP, GZIP, JSON, CSV, TEXT})
 
-_BINARY_BY_MIME = {
-    "image/png": PNG,
-    "image/jpeg": JPEG,
-    "image/gif": GIF,
-    "image/webp": WEBP,
-    "application/pdf": PDF,
-    "application/zip": ZIP,
-    "application/gzip": GZIP,
-    "application/x-gzip": GZIP,
-}
-_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+# An allow-list needs each format's exact signature, not a guess among thousands of formats: general
+# signature databases (puremagic, libmagic) hold loose entries, such as any RIFF file (WAV, AVI) as
+# WebP, that would let other formats in under an allowed type.
+_SIGNATURES = (
+    (re.compile(rb"\x89PNG\r\n\x1a\n"), PNG),
+    (re.compile(rb"\xff\xd8\xff"), JPEG),
+    (re.compile(rb"GIF8[79]a"), GIF),
+    (re.compile(rb"RIFF.{4}WEBP", re.DOTALL), WEBP),
+    (re.compile(rb"%PDF-"), PDF),
+    (re.compile(rb"PK(\x03\x04|\x05\x06)"), ZIP),  # the first entry, or the end of an empty archive
+    (re.compile(rb"\x1f\x8b\x08"), GZIP),
+)
 
 _UTF8_BOM = codecs.BOM_UTF8
 _FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
@@ -89,21 +89,9 @@ def detect_content_type(blob: BinaryIO) -> str:
 
 
 def _binary_type(head: bytes) -> str | None:
-    if not head:
-        return None
-    try:
-        matches = puremagic.magic_string(head)
-    except puremagic.PureError:
-        return None
-    for match in matches:
-        # A signature found elsewhere than at the very start says nothing about what the file is.
-        if not head.startswith(match.byte_match):
-            continue
-        if match.byte_match.startswith(_ZIP_SIGNATURES):
-            return ZIP
-        allowed = _BINARY_BY_MIME.get(match.mime_type)
-        if allowed is not None:
-            return allowed
+    for signature, content_type in _SIGNATURES:
+        if signature.match(head):
+            return content_type
     return None
 
 
