@@ -71,8 +71,8 @@ _CSV_DELIMITERS = (",", ";", "\t")
 
 
 def detect_content_type(blob: BinaryIO) -> str:
-    """The type of the bytes in `blob`, read from its current position (the start of the file),
-    or `UnsupportedType`. Moves the file position."""
+    """The type of the bytes of `blob`, a file open for reading, or `UnsupportedType`."""
+    blob.seek(0)
     head = blob.read(HEAD_SIZE)
     binary_type = _binary_type(head)
     if binary_type is not None:

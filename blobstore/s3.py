@@ -5,7 +5,10 @@ The endpoint, credentials and region come from the usual AWS variables: `AWS_END
 `AWS_ENDPOINT_URL` (unset for AWS itself), `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`
 (`AWS_SESSION_TOKEN`), `AWS_REGION` or `AWS_DEFAULT_REGION`; without keys, boto3's own chain
 (shared files, instance roles) applies. An upload is spooled to a local temporary file first, to
-hash, count and type it, then streamed from there (in parts past 8 MiB). The bucket must exist."""
+hash, count and type it, then streamed from there (in parts past 8 MiB).
+
+The bucket must exist. The keys need `s3:ListBucket` on it (without it S3 answers 403, not 404, for
+a missing object) and `s3:GetObject`, `s3:PutObject` and `s3:DeleteObject` on the prefix."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from blobstore import UnsupportedType
-from blobstore.detect import HEAD_SIZE, detect_content_type
+from blobstore.detect import ALLOWED_TYPES, HEAD_SIZE, detect_content_type
 from tests.blobstore import samples
 
 BOM = b"\xef\xbb\xbf"
@@ -16,6 +16,10 @@ BOM = b"\xef\xbb\xbf"
 
 def detect(data: bytes) -> str:
     return detect_content_type(io.BytesIO(data))
+
+
+def test_the_samples_cover_every_allowed_type() -> None:
+    assert set(samples.ALLOWED) == ALLOWED_TYPES
 
 
 @pytest.mark.parametrize("content_type", sorted(samples.ALLOWED))
@@ -102,6 +106,7 @@ def test_a_long_csv_is_judged_on_its_first_lines() -> None:
         pytest.param(b"GIF88a\x01\x00\x01\x00\x00\x00\x00;", id="no such GIF version"),
         pytest.param(b"\x1f\x8b\x01\x00" + b"\x00" * 20, id="gzip of an unknown method"),
         pytest.param(b"\x89PNG\r\n\x00\n" + b"\x00" * 20, id="damaged PNG signature"),
+        pytest.param(b"\x89PNG<html><script>alert(1)</script>", id="HTML behind a PNG-like start"),
         pytest.param(b"caf\xe9 in Latin-1\n", id="not UTF-8"),
         pytest.param(b"text with a bell \x07 in it\n", id="C0 control"),
         pytest.param(b"text with DEL \x7f\n", id="DEL"),
