@@ -1,5 +1,5 @@
 """Fixtures for the blob store tests: each test runs against a real directory and a real S3 server
-(moto's standalone server, a separate process on 127.0.0.1), each test on its own key prefix."""
+(moto's standalone server, a separate process on 127.0.0.1), both empty when the test starts."""
 
 from __future__ import annotations
 
@@ -85,16 +85,24 @@ def s3_environ() -> Iterator[dict[str, str]]:
             server.wait()
 
 
+@pytest.fixture(scope="session")
+def s3_backend(s3_environ: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    # One store for every test: making a boto3 client costs more than most tests here.
+    spool = tmp_path_factory.mktemp("spool")
+    store = S3BlobStore(f"s3://{BUCKET}/{uuid.uuid4().hex}/blobs", s3_environ, spool)
+    return Backend(store, spool)
+
+
 @pytest.fixture(params=["file", "s3"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "file":
         directory = tmp_path / "blobs"
-        return Backend(FileBlobStore(directory), directory / "tmp")
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    environ = request.getfixturevalue("s3_environ")
-    store = S3BlobStore(f"s3://{BUCKET}/{uuid.uuid4().hex}/blobs", environ, spool)
-    return Backend(store, spool)
+        yield Backend(FileBlobStore(directory), directory / "tmp")
+        return
+    s3_backend: Backend = request.getfixturevalue("s3_backend")
+    yield s3_backend
+    for sha256, _ in list(s3_backend.store.iter_blobs()):
+        s3_backend.store.delete(sha256)
 
 
 @pytest.fixture
