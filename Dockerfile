@@ -23,6 +23,7 @@ COPY projections ./projections
 COPY api ./api
 COPY workers ./workers
 COPY runtime ./runtime
+COPY blobstore ./blobstore
 RUN uv sync --locked --no-dev
 
 # Never run as root: the embedded PostgreSQL then runs as this user too, without useradd.
