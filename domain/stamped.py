@@ -13,6 +13,10 @@ from domain.values import Stamp
 
 class StampedAggregate(Aggregate):
     @property
+    def created_at(self) -> datetime:
+        return self.created_on
+
+    @property
     def updated_at(self) -> datetime | None:
         """Null until the first change after creation, as the contract says of tickets (and
         Trail says of users and projects too)."""

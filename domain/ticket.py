@@ -7,7 +7,7 @@ Its events live in `domain.ticket_events`; here they are known by their short na
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID
 
@@ -148,10 +148,6 @@ class Ticket(StampedAggregate):
             reporter_id=stamp.actor_id,
             assignee_ids=tuple(dict.fromkeys(assignee_ids)),
         )
-
-    @property
-    def created_at(self) -> datetime:
-        return self.created_on
 
     def edit(self, stamp: Stamp, edit: TicketEdit) -> None:
         """Apply a partial update: every field is checked before anything is recorded.

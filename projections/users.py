@@ -106,15 +106,7 @@ _SELECT = sql.SQL("SELECT id, seq, name, email, role, status, created_at, update
 
 def view_of(user: User) -> UserView:
     """The view of a user aggregate, as a command that changed it answers."""
-    return UserView(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        role=user.role,
-        status=user.status,
-        created_at=user.created_on,
-        updated_at=user.updated_at,
-    )
+    return msgspec.convert(user, UserView, from_attributes=True)
 
 
 def _view(row: DictRow) -> UserView:

@@ -56,23 +56,7 @@ class TicketView(msgspec.Struct, frozen=True):
 
 def view_of(ticket: Ticket) -> TicketView:
     """The view of a ticket aggregate: what a command answers, and `?version=`/`?as_of=`."""
-    return TicketView(
-        id=ticket.id,
-        number=ticket.number,
-        project_id=ticket.project_id,
-        title=ticket.title,
-        description=ticket.description,
-        status=ticket.status,
-        priority=ticket.priority,
-        type=ticket.type,
-        tags=list(ticket.tags),
-        due_date=ticket.due_date,
-        reporter_id=ticket.reporter_id,
-        assignee_ids=list(ticket.assignee_ids),
-        version=ticket.version,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-    )
+    return msgspec.convert(ticket, TicketView, from_attributes=True)
 
 
 class _Sort(NamedTuple):
