@@ -13,6 +13,7 @@ from api.docs import BEARER, docs_routes, openapi_config
 from api.errors import EXCEPTION_HANDLERS
 from api.hooks import AUTHENTICATED, before_request, provide_actor, provide_context
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.people import provide_ticket_uuid
 from api.routes import admin, auth, comments, events, health, projects, stats, tickets, users
 from api.services import ApiServices
 
@@ -39,6 +40,7 @@ def create_app(services: ApiServices) -> Litestar:
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
+            "ticket_uuid": Provide(provide_ticket_uuid, sync_to_thread=True),
         },
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -18,7 +18,7 @@ from commands.numbering import TicketNumbers
 from commands.permissions import Actor, require_ticket_worker, require_visible
 from domain.errors import FieldError, require
 from domain.project import Project
-from domain.ticket import Ticket
+from domain.ticket import Ticket, ticket_id_for
 from domain.user import User
 from domain.values import Stamp
 
@@ -48,16 +48,24 @@ class Tickets(Service):
         require(errors)
         assert project is not None
         stamp = self._stamp(actor.id)
-        ticket_id = self.new_id()
         # Every field (422) before the project's state (409), and both before a number is
         # spent on the ticket.
-        Ticket.open(stamp, ticket_id=ticket_id, project_id=project.id, number=0,
+        Ticket.open(stamp, ticket_id=project.id, project_id=project.id, number=0,
                     **command.fields())
         project.accept_tickets()
         number = self.numbers.next(project.id)
-        ticket = Ticket.open(stamp, ticket_id=ticket_id, project_id=project.id, number=number,
-                             **command.fields())
+        ticket = Ticket.open(stamp, ticket_id=ticket_id_for(project.id, number),
+                             project_id=project.id, number=number, **command.fields())
         return self._save(ticket)
+
+    def find_by_key(self, project_key: str, number: int) -> UUID | None:
+        """The id of ticket `<project_key>-<number>`, from the write side; None if it was made
+        before ids followed from keys (the read model knows those) or does not exist."""
+        project_id = self._claim_holder("project-key", project_key)
+        if project_id is None:
+            return None
+        ticket_id = ticket_id_for(project_id, number)
+        return ticket_id if self._find(Ticket, ticket_id) is not None else None
 
     def get(self, actor: Actor, ticket_id: UUID, version: int | None = None) -> Ticket:
         """The ticket now, or exactly as it was at `version`. Who may see it is decided by the

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, TypeAlias
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -34,6 +34,14 @@ from domain.values import (
     clean_tags,
     clean_title,
 )
+
+# uuid5 namespace of ticket ids: a ticket's id follows from its project and number, so its key
+# (`WEB-42`) finds it on the write side without a read model.
+_TICKET_IDS = UUID("5b0e9c3e-2f53-4f7a-9b6e-7c1d2a4e8f10")
+
+
+def ticket_id_for(project_id: UUID, number: int) -> UUID:
+    return uuid5(_TICKET_IDS, f"{project_id}:{number}")
 
 
 class TicketEdit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -70,6 +70,8 @@ TAG_PATTERN = re.compile(r"^[a-z0-9-]{1,40}$")
 NAME_MIN, NAME_MAX = 3, 100
 PROJECT_DESCRIPTION_MAX = 2_000
 PROJECT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+# A ticket's key, `<project key>-<number>`, matched ignoring case.
+TICKET_KEY_PATTERN = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 
 
 class Stamp(msgspec.Struct, frozen=True):
@@ -145,6 +147,18 @@ def derive_project_key(name: str) -> str:
     key = re.sub(r"[^A-Z0-9]", "", key.upper())
     key = key.lstrip("0123456789")[:10]
     return key if len(key) >= 2 else (key + "PRJ")[:10] if key else "PRJ"
+
+
+def parse_ticket_key(text: str) -> tuple[str, int] | None:
+    """(project key, number) of a ticket key such as `web-42`; None when `text` is not one."""
+    match = TICKET_KEY_PATTERN.match(text.strip())
+    if match is None:
+        return None
+    return match.group(1).upper(), int(match.group(2))
+
+
+def ticket_key(project_key: str, number: int) -> str:
+    return f"{project_key}-{number}"
 
 
 def normalise_email(email: str) -> str:

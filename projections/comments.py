@@ -21,6 +21,7 @@ from eventlog.topics import topics_of
 from projections.base import ReadModel
 from projections.bulk import fetch_by_ids, upsert
 from projections.paging import Page, check_limit, decode_cursor, page
+from projections.users import UserRef
 
 COMMENTS_DDL = """
 CREATE TABLE comments (
@@ -73,20 +74,26 @@ class CommentView(msgspec.Struct, frozen=True):
     id: UUID
     ticket_id: UUID
     author_id: UUID
+    author: UserRef
     body: str
     created_at: datetime
     edited_at: datetime | None
 
 
-_SELECT = "SELECT id, ticket_id, seq, author_id, body, created_at, edited_at FROM comments"
+_SELECT = (
+    "SELECT id, ticket_id, seq, author_id, body, created_at, edited_at, "
+    "json_build_object('id', author_id, 'name', coalesce("
+    "(SELECT name FROM users WHERE users.id = author_id), '')) AS author FROM comments"
+)
 
 
-def view_of(ticket_id: UUID, comment: Comment) -> CommentView:
+def view_of(ticket_id: UUID, comment: Comment, author: UserRef) -> CommentView:
     """The view of a comment in a ticket aggregate, as a command that made it answers."""
     return CommentView(
         id=comment.id,
         ticket_id=ticket_id,
         author_id=comment.author_id,
+        author=author,
         body=comment.body,
         created_at=comment.created_at,
         edited_at=comment.edited_at,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -84,14 +84,25 @@ def _fold(row: dict[str, Any], event: User.Event) -> None:
     row["updated_at"] = event.timestamp
 
 
-class UserView(msgspec.Struct, frozen=True):
+class UserView(msgspec.Struct, frozen=True, omit_defaults=True):
     id: UUID
     name: str
-    email: str
     role: Role
     status: UserStatus
     created_at: datetime
     updated_at: datetime | None
+    email: str | None = None
+    """Shown to the user itself and to admins only (`public` leaves it out)."""
+
+    def public(self) -> UserView:
+        return msgspec.structs.replace(self, email=None)
+
+
+class UserRef(msgspec.Struct, frozen=True):
+    """A user as other resources embed it: who reported, who is assigned, who wrote."""
+
+    id: UUID
+    name: str
 
 
 class UserFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,6 +110,8 @@ class UserFilters(msgspec.Struct, frozen=True, kw_only=True):
     status: UserStatus | None = None
     q: str | None = None
     """Case-insensitive substring of the name or the email."""
+    assignable: bool = False
+    """Only active developers and admins: the people a ticket can be assigned to."""
 
 
 _SELECT = sql.SQL("SELECT id, seq, name, email, role, status, created_at, updated_at FROM users")
@@ -132,6 +145,8 @@ def list_users(
     if filters.status is not None:
         clauses.append(sql.SQL("status = %s"))
         params.append(filters.status)
+    if filters.assignable:
+        clauses.append(sql.SQL("status = 'active' AND role IN ('developer', 'admin')"))
     if filters.q:
         clauses.append(sql.SQL("(name ILIKE %s OR email ILIKE %s)"))
         params += [like_pattern(filters.q)] * 2
@@ -140,6 +155,15 @@ def list_users(
     )
     rows = conn.execute(query, [*params, limit + 1]).fetchall()
     return page(rows, limit, "users", lambda row: (row["seq"],), _view)
+
+
+def refs(conn: Connection[DictRow], ids: Iterable[UUID]) -> dict[UUID, UserRef]:
+    """The users among `ids` that the model knows, as embedded references."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute("SELECT id, name FROM users WHERE id = ANY(%s)", (wanted,)).fetchall()
+    return {row["id"]: UserRef(row["id"], row["name"]) for row in rows}
 
 
 def like_pattern(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -12,8 +13,11 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.history import HistoryEntry
+from domain.ticket import ticket_id_for
+from domain.values import parse_ticket_key
 from eventlog.audit import ticket_as_of, ticket_history
-from eventlog.reading import Executor
+from eventlog.reading import Executor, aggregate_events
+from projections.tickets import find_by_key
 from projections.users import get_user
 from runtime.embedded import resolve_services
 from runtime.settings import settings as load_settings
@@ -55,16 +59,37 @@ def _print_state(db: Executor, ticket_id: UUID, moment: datetime) -> None:
     click.echo()
 
 
+def _ticket_id(conn: psycopg.Connection[Any], ticket: str) -> UUID:
+    """A ticket named by id or by key (`WEB-42`): ids follow from keys, and tickets made before
+    they did are found in the tickets model."""
+    with contextlib.suppress(ValueError):
+        return UUID(ticket)
+    parsed = parse_ticket_key(ticket)
+    if parsed is None:
+        raise click.BadParameter(f"not a ticket id or key: {ticket!r}", param_hint="TICKET")
+    project = conn.execute(
+        "SELECT id FROM projects WHERE key = %s", (parsed[0],)
+    ).fetchone()
+    candidates = [ticket_id_for(project["id"], parsed[1])] if project else []
+    known = find_by_key(conn, *parsed)
+    for candidate in [*candidates, *([known] if known else [])]:
+        if aggregate_events(conn, candidate, limit=1):
+            return candidate
+    raise click.ClickException(f"no ticket {ticket}")
+
+
 @click.command("history")
-@click.argument("ticket_id", type=click.UUID)
+@click.argument("ticket")
 @click.option("--as-of", "as_of", help="Show the ticket as it was then, and history up to then.")
-def history_command(ticket_id: UUID, as_of: str | None) -> None:
-    """Print every event of a ticket, oldest first, with field-level changes."""
+def history_command(ticket: str, as_of: str | None) -> None:
+    """Print every event of TICKET (an id or a key such as WEB-42), oldest first, with
+    field-level changes."""
     settings = load_settings()
     with (
         resolve_services(settings) as services,
         psycopg.connect(services.database_url, row_factory=dict_row, autocommit=True) as conn,
     ):
+        ticket_id = _ticket_id(conn, ticket)
         moment = _moment(as_of) if as_of else None
         if moment is not None:
             _print_state(conn, ticket_id, moment)

@@ -14,6 +14,7 @@ from api.context import Context
 from api.errors import invalid, problem_responses
 from api.headers import ETAG, LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
 from api.paging import Cursor, Limit
+from api.people import refs, ticket_view
 from api.reads import reading
 from api.responses import answer
 from commands.base import Outcome
@@ -24,12 +25,14 @@ from domain.history import HistoryEntry
 from domain.ticket import Ticket, TicketEdit
 from domain.values import Priority, Status, TicketType
 from eventlog import audit
-from projections import tickets
+from projections import tickets, users
 from projections.paging import Page, check_limit, decode_cursor, page
-from projections.tickets import TicketFilters, TicketView, view_of
+from projections.tickets import TicketFilters, TicketView
+from projections.users import UserRef
 
-# The read models the list and the current ticket come from (`Trail-Min-Position`).
-READS = (tickets.TicketsProjection.name,)
+# The read models the list and the current ticket come from (`Trail-Min-Position`): the
+# tickets, and the users who name their people.
+READS = (tickets.TicketsProjection.name, users.UsersProjection.name)
 
 TAGS = ["tickets"]
 
@@ -64,15 +67,23 @@ TicketSort = Literal[
 ]
 
 
+class HistoryItem(HistoryEntry, frozen=True):
+    """A history entry with its actor named."""
+
+    actor: UserRef
+
+
 class Assignees(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     user_ids: list[UUID]
 
 
-def _ticket_answer(outcome: Outcome[Ticket], status_code: int = 200) -> Response[TicketView]:
+def _ticket_answer(
+    context: Context, outcome: Outcome[Ticket], status_code: int = 200
+) -> Response[TicketView]:
     """The ticket as the command saved it: its `ETag` is the version this command wrote."""
     location = f"/tickets/{outcome.id}" if status_code == 201 else None
-    return answer(view_of(outcome.aggregate), outcome.position, status_code=status_code,
-                  location=location, version=outcome.version)
+    return answer(ticket_view(context, outcome.aggregate), outcome.position,
+                  status_code=status_code, location=location, version=outcome.version)
 
 
 @post(
@@ -88,11 +99,11 @@ def _ticket_answer(outcome: Outcome[Ticket], status_code: int = 200) -> Response
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
 )
 def create_ticket(data: TicketCreate, context: Context, actor: Actor) -> Response[TicketView]:
-    return _ticket_answer(context.commands.tickets.create(actor, data.command()), 201)
+    return _ticket_answer(context, context.commands.tickets.create(actor, data.command()), 201)
 
 
 @patch(
-    "/tickets/{ticket_id:uuid}",
+    "/tickets/{ticket_id:str}",
     tags=TAGS,
     sync_to_thread=True,
     summary="Edit a ticket",
@@ -104,18 +115,18 @@ def create_ticket(data: TicketCreate, context: Context, actor: Actor) -> Respons
     responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
 )
 def edit_ticket(
-    ticket_id: UUID, data: TicketEdit, context: Context, actor: Actor, if_match: IfMatch = None
+    ticket_uuid: UUID, data: TicketEdit, context: Context, actor: Actor, if_match: IfMatch = None
 ) -> Response[TicketView]:
     command = EditTicket(
         **msgspec.structs.asdict(data),
-        ticket_id=ticket_id,
+        ticket_id=ticket_uuid,
         expected_version=expected_version(if_match),
     )
-    return _ticket_answer(context.commands.tickets.edit(actor, command))
+    return _ticket_answer(context, context.commands.tickets.edit(actor, command))
 
 
 @put(
-    "/tickets/{ticket_id:uuid}/assignees",
+    "/tickets/{ticket_id:str}/assignees",
     tags=TAGS,
     sync_to_thread=True,
     summary="Replace a ticket's assignees",
@@ -125,14 +136,14 @@ def edit_ticket(
     responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
 )
 def assign_ticket(
-    ticket_id: UUID, data: Assignees, context: Context, actor: Actor, if_match: IfMatch = None
+    ticket_uuid: UUID, data: Assignees, context: Context, actor: Actor, if_match: IfMatch = None
 ) -> Response[TicketView]:
     command = AssignTicket(
-        ticket_id=ticket_id,
+        ticket_id=ticket_uuid,
         user_ids=tuple(data.user_ids),
         expected_version=expected_version(if_match),
     )
-    return _ticket_answer(context.commands.tickets.assign(actor, command))
+    return _ticket_answer(context, context.commands.tickets.assign(actor, command))
 
 
 @get(
@@ -170,7 +181,7 @@ def list_tickets(
 
 
 @get(
-    "/tickets/{ticket_id:uuid}",
+    "/tickets/{ticket_id:str}",
     tags=TAGS,
     sync_to_thread=True,
     summary="Read a ticket, now or as it was",
@@ -181,7 +192,7 @@ def list_tickets(
     responses=problem_responses(401, 404, 422, 503),
 )
 def get_ticket(
-    ticket_id: UUID,
+    ticket_uuid: UUID,
     context: Context,
     actor: Actor,
     version: int | None = None,
@@ -193,32 +204,33 @@ def get_ticket(
     if version is not None:
         if version < 1:
             raise NotFound("no such version of this ticket")
-        view = view_of(context.commands.tickets.get(actor, ticket_id, version=version))
+        past = context.commands.tickets.get(actor, ticket_uuid, version=version)
+        view = ticket_view(context, past)
     elif as_of is not None:
-        view = _as_of(context, actor, ticket_id, as_of)
+        view = _as_of(context, actor, ticket_uuid, as_of)
     else:
         with reading(context, READS, min_position) as conn:
-            found = tickets.get_ticket(conn, ticket_id, actor)
+            found = tickets.get_ticket(conn, ticket_uuid, actor)
         if found is None:
             raise NotFound("no such ticket")
         view = found
     return Response(view, headers={"ETag": f'"{view.version}"'})
 
 
-def _as_of(context: Context, actor: Actor, ticket_id: UUID, moment: datetime) -> TicketView:
+def _as_of(context: Context, actor: Actor, ticket_uuid: UUID, moment: datetime) -> TicketView:
     # Whether the caller may see the ticket is a question about now, not about then.
-    context.commands.tickets.get(actor, ticket_id)
+    context.commands.tickets.get(actor, ticket_uuid)
     # A moment without an offset is read as UTC, the zone every time of this API is in.
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     with context.services.pool.connection() as conn:
-        then = audit.ticket_as_of(conn, ticket_id, moment)
+        then = audit.ticket_as_of(conn, ticket_uuid, moment)
     if then is None:
         raise NotFound("the ticket did not exist at that moment")
-    return view_of(then)
+    return ticket_view(context, then)
 
 
 @get(
-    "/tickets/{ticket_id:uuid}/history",
+    "/tickets/{ticket_id:str}/history",
     tags=["audit"],
     sync_to_thread=True,
     summary="A ticket's history",
@@ -228,14 +240,20 @@ def _as_of(context: Context, actor: Actor, ticket_id: UUID, moment: datetime) ->
     responses=problem_responses(401, 404, 422),
 )
 def ticket_history(
-    ticket_id: UUID, context: Context, actor: Actor, limit: Limit = 25, cursor: Cursor = None
-) -> Page[HistoryEntry]:
-    context.commands.tickets.get(actor, ticket_id)
+    ticket_uuid: UUID, context: Context, actor: Actor, limit: Limit = 25, cursor: Cursor = None
+) -> Page[HistoryItem]:
+    context.commands.tickets.get(actor, ticket_uuid)
     check_limit(limit)
     after = decode_cursor(cursor, "history", tuple[int])[0] if cursor is not None else 0
     with context.services.pool.connection() as conn:
-        entries = audit.ticket_history(conn, ticket_id, after_version=after, limit=limit + 1)
-    return page(entries, limit, "history", lambda entry: (entry.version,), lambda e: e)
+        entries = audit.ticket_history(conn, ticket_uuid, after_version=after, limit=limit + 1)
+    people = refs(context, {e.actor_id for e in entries})
+
+    def item(entry: HistoryEntry) -> HistoryItem:
+        actor_ref = people.get(entry.actor_id) or UserRef(entry.actor_id, "")
+        return HistoryItem(**msgspec.structs.asdict(entry), actor=actor_ref)
+
+    return page(entries, limit, "history", lambda entry: (entry.version,), item)
 
 
 ROUTES = [create_ticket, list_tickets, get_ticket, edit_ticket, assign_ticket, ticket_history]

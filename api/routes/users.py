@@ -18,7 +18,7 @@ from api.reads import reading
 from api.responses import answer
 from commands.errors import Forbidden, NotFound
 from commands.messages import ChangeUser
-from commands.permissions import Actor, require_admin
+from commands.permissions import Actor
 from domain.values import Role, UserStatus
 from projections import users
 from projections.paging import Page
@@ -64,8 +64,10 @@ def me(context: Context, actor: Actor, min_position: MinPosition = None) -> User
     "/users",
     tags=TAGS,
     sync_to_thread=True,
-    summary="List users (admin)",
-    description="In the order they registered; `q` matches the name or the email.",
+    summary="List users",
+    description="In the order they registered; `q` matches the name or the email. Admins list "
+    "everyone. With `assignable=true`, the active developers and admins a ticket can be "
+    "assigned to, for developers and admins (reporters 403); only admins see emails.",
     responses=problem_responses(401, 403, 422, 503),
 )
 def list_users(
@@ -74,13 +76,19 @@ def list_users(
     role: Role | None = None,
     status: UserStatus | None = None,
     q: Annotated[str | None, Parameter(max_length=200)] = None,
+    assignable: bool = False,
     limit: Limit = 25,
     cursor: Cursor = None,
     min_position: MinPosition = None,
 ) -> Page[UserView]:
-    require_admin(actor)
+    if not actor.is_admin and not (assignable and actor.works_tickets):
+        raise Forbidden("only an admin may list users; developers may list who is assignable")
+    filters = UserFilters(role=role, status=status, q=q, assignable=assignable)
     with reading(context, READS, min_position) as conn:
-        return users.list_users(conn, UserFilters(role=role, status=status, q=q), limit, cursor)
+        found = users.list_users(conn, filters, limit, cursor)
+    if actor.is_admin:
+        return found
+    return Page(items=[u.public() for u in found.items], next_cursor=found.next_cursor)
 
 
 @get(
@@ -88,16 +96,15 @@ def list_users(
     tags=TAGS,
     sync_to_thread=True,
     summary="Read a user",
-    description="Admins and developers (who assign people) may read anyone; a reporter only "
-    "itself.",
-    responses=problem_responses(401, 403, 404, 422, 503),
+    description="Any signed-in user may read anyone's public profile (`id`, `name`, `role`, "
+    "`status`); the email is shown to the user itself and to admins only.",
+    responses=problem_responses(401, 404, 422, 503),
 )
 def get_user(
     user_id: UUID, context: Context, actor: Actor, min_position: MinPosition = None
 ) -> UserView:
-    if user_id != actor.id and not actor.works_tickets:
-        raise Forbidden("a reporter may only read its own account")
-    return _read_user(context, user_id, min_position)
+    found = _read_user(context, user_id, min_position)
+    return found if user_id == actor.id or actor.is_admin else found.public()
 
 
 @patch(

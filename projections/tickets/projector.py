@@ -26,7 +26,7 @@ SEARCHED_COMMENT_CHARS = 200_000
 
 class TicketsProjection(ReadModel):
     name = "tickets"
-    revision = 3
+    revision = 4
     topics = topics_of(Project.Created, *TICKET_EVENTS)
     tables = {"tickets": TICKETS_DDL, "ticket_projects": PROJECTS_DDL}
     indexes = INDEXES

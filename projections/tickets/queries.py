@@ -3,7 +3,7 @@ the same view built from an aggregate a command has just saved."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -13,11 +13,12 @@ from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
 from domain.ticket import Ticket
-from domain.values import Priority, Status, TicketType
+from domain.values import Priority, Status, TicketType, ticket_key
 from domain.visibility import Viewer
 from projections.errors import InvalidQuery
 from projections.paging import Page, check_limit, decode_cursor, page
 from projections.tickets.visibility import visible_to
+from projections.users import UserRef
 
 FULL_TEXT_WORK_MEM = "32MB"
 
@@ -38,6 +39,45 @@ class TicketFilters(msgspec.Struct, frozen=True, kw_only=True):
 
 class TicketView(msgspec.Struct, frozen=True):
     id: UUID
+    key: str
+    number: int
+    project_id: UUID
+    title: str
+    description: str | None
+    status: Status
+    priority: Priority
+    type: TicketType
+    tags: list[str]
+    due_date: date | None
+    reporter_id: UUID
+    reporter: UserRef
+    assignee_ids: list[UUID]
+    assignees: list[UserRef]
+    version: int
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def view_of(ticket: Ticket, project_key: str, people: Mapping[UUID, UserRef]) -> TicketView:
+    """The view of a ticket aggregate: what a command answers, and `?version=`/`?as_of=`.
+    `people` names the reporter and the assignees (`users.refs`)."""
+
+    def ref(user_id: UUID) -> UserRef:
+        return people.get(user_id) or UserRef(user_id, "")
+
+    fields = msgspec.structs.asdict(msgspec.convert(ticket, _Fields, from_attributes=True))
+    return TicketView(
+        **fields,
+        key=ticket_key(project_key, ticket.number),
+        reporter=ref(ticket.reporter_id),
+        assignees=[ref(a) for a in ticket.assignee_ids],
+    )
+
+
+class _Fields(msgspec.Struct, frozen=True):
+    """What a view takes straight from the aggregate."""
+
+    id: UUID
     number: int
     project_id: UUID
     title: str
@@ -52,11 +92,6 @@ class TicketView(msgspec.Struct, frozen=True):
     version: int
     created_at: datetime
     updated_at: datetime | None
-
-
-def view_of(ticket: Ticket) -> TicketView:
-    """The view of a ticket aggregate: what a command answers, and `?version=`/`?as_of=`."""
-    return msgspec.convert(ticket, TicketView, from_attributes=True)
 
 
 class _Sort(NamedTuple):
@@ -75,13 +110,34 @@ SORTS: dict[str, _Sort] = {
 }
 
 _VIEW_COLUMNS = sql.SQL(", ").join(
-    sql.Identifier(c) for c in (*TicketView.__struct_fields__, "seq", "touched_at",
-                                "priority_rank", "due_key")
+    [
+        *(sql.Identifier(c) for c in (*_Fields.__struct_fields__, "seq", "touched_at",
+                                      "priority_rank", "due_key")),
+        sql.SQL("project_key || '-' || number AS key"),
+        # Names come from the users model at read time, so a rename shows everywhere at once.
+        sql.SQL(
+            "json_build_object('id', reporter_id, 'name', coalesce("
+            "(SELECT name FROM users WHERE users.id = reporter_id), '')) AS reporter"
+        ),
+        sql.SQL(
+            "coalesce((SELECT json_agg(json_build_object('id', a.id, 'name', "
+            "coalesce(u.name, '')) ORDER BY a.n) FROM unnest(assignee_ids) "
+            "WITH ORDINALITY AS a(id, n) LEFT JOIN users u ON u.id = a.id), '[]') AS assignees"
+        ),
+    ]
 )
 
 
 def _view(row: DictRow) -> TicketView:
     return msgspec.convert(row, TicketView)
+
+
+def find_by_key(conn: Connection[DictRow], project_key: str, number: int) -> UUID | None:
+    """The id of ticket `<project_key>-<number>` (`project_key` in capitals)."""
+    row = conn.execute(
+        "SELECT id FROM tickets WHERE project_key = %s AND number = %s", (project_key, number)
+    ).fetchone()
+    return row["id"] if row else None
 
 
 def get_ticket(conn: Connection[DictRow], ticket_id: UUID, viewer: Viewer) -> TicketView | None:

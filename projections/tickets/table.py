@@ -55,6 +55,7 @@ INDEXES = (
     "CREATE INDEX tickets_priority ON tickets (priority_rank, seq)",
     "CREATE INDEX tickets_due ON tickets (due_key, seq)",
     "CREATE INDEX tickets_project_created ON tickets (project_id, created_at, seq)",
+    "CREATE UNIQUE INDEX tickets_key ON tickets (project_key, number)",
     "CREATE INDEX tickets_project_priority ON tickets (project_id, priority_rank, seq)",
     "CREATE INDEX tickets_reporter ON tickets (reporter_id, created_at, seq)",
     "CREATE INDEX tickets_assignees ON tickets USING gin (assignee_ids)",

@@ -9,8 +9,9 @@ from tests.api.conftest import PASSWORD, Accounts, Client, new_ticket
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 TICKET_FIELDS = {
-    "id", "number", "project_id", "title", "description", "status", "priority", "type", "tags",
-    "due_date", "reporter_id", "assignee_ids", "version", "created_at", "updated_at",
+    "id", "key", "number", "project_id", "title", "description", "status", "priority", "type",
+    "tags", "due_date", "reporter_id", "reporter", "assignee_ids", "assignees", "version",
+    "created_at", "updated_at",
 }
 
 
@@ -58,7 +59,12 @@ def test_users_list_and_read_and_rename(client: Client, accounts: Accounts) -> N
     found = client.get("/users?q=RITA", accounts.admin.token).json()["items"]
     assert [u["id"] for u in found] == [accounts.reporter.id]
     one = client.get(f"/users/{accounts.reporter.id}", accounts.developer.token)
-    assert one.status_code == 200 and one.json()["email"] == accounts.reporter.email
+    assert one.status_code == 200 and "email" not in one.json()
+    assert one.json()["name"] == "Rita Reporter" and one.json()["role"] == "reporter"
+    own = client.get(f"/users/{accounts.reporter.id}", accounts.reporter.token).json()
+    assert own["email"] == accounts.reporter.email
+    by_admin = client.get(f"/users/{accounts.reporter.id}", accounts.admin.token).json()
+    assert by_admin["email"] == accounts.reporter.email
     renamed = client.patch(f"/users/{accounts.reporter.id}", accounts.reporter.token,
                            json={"name": "Rita R."})
     assert renamed.status_code == 200

@@ -101,7 +101,8 @@ MATRIX: dict[str, tuple[Call, tuple[int, int, int]]] = {
     "GET /users": (_get(lambda w, r: "/users"), (200, 403, 403)),
     "GET /users/{self}": (_get(lambda w, r: f"/users/{w.account(r).id}"), (200, 200, 200)),
     "GET /users/{other}": (_get(lambda w, r: f"/users/{w.accounts.other_reporter.id}"),
-                           (200, 200, 403)),
+                           (200, 200, 200)),
+    "GET /users?assignable=true": (_get(lambda w, r: "/users?assignable=true"), (200, 200, 403)),
     "PATCH /users/{self} name": (
         lambda w, r: w.client.patch(f"/users/{w.account(r).id}", w.account(r).token,
                                     json={"name": f"Renamed {r}"}), (200, 200, 200)),
