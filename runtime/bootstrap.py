@@ -34,6 +34,7 @@ from workers.config import Delivery
 from workers.notifier import Notifier
 from workers.relay import Relay
 from workers.render import Renderer
+from workers.schedule import Job, Schedule
 from workers.transports import make_transport
 from workers.worker import EmailWorker
 
@@ -124,6 +125,15 @@ def email_worker(
         renderer=Renderer(mail_from=settings.mail_from, ticket_link=Links.of(settings).ticket),
         settings=delivery,
     )
+
+
+def schedule(settings: Settings, database_url: str) -> Schedule:
+    """The jobs every worker runs on a schedule (one at a time across workers)."""
+    return Schedule(database_url, scheduled_jobs(settings, database_url))
+
+
+def scheduled_jobs(settings: Settings, database_url: str) -> list[Job]:
+    return []
 
 
 # Delivery knobs from the environment, for operators (and for tests that run the processes).

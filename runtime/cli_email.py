@@ -41,7 +41,7 @@ def notifier_command() -> None:
 @click.option("--threads", type=click.IntRange(1, 256), default=None,
               help="Emails sent at once (default TRAIL_WORKER_THREADS or 8).")
 def worker_command(threads: int | None) -> None:
-    """Send queued emails (a Dramatiq worker for the email actor)."""
+    """Send queued emails (a Dramatiq worker for the email actor) and run the scheduled jobs."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
     delivery = bootstrap.delivery_from_env()
@@ -52,9 +52,12 @@ def worker_command(threads: int | None) -> None:
         worker = bootstrap.email_worker(
             settings, services.database_url, services.redis_url, delivery
         )
+        jobs = bootstrap.schedule(settings, services.database_url)
         worker.start()
+        jobs.start()
         log.info("email worker running with %d threads", delivery.worker_threads)
         stopping.wait()
+        jobs.stop()
         worker.stop()
 
 
