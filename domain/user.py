@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import FieldError, TransitionNotAllowed, require
 from domain.stamped import StampedAggregate
-from domain.values import Role, Stamp, UserStatus, clean_name
+from domain.values import EmailPreference, Role, Stamp, UserStatus, clean_name
 
 
 class User(StampedAggregate):
@@ -58,6 +58,16 @@ class User(StampedAggregate):
         def apply(self, user: User) -> None:
             user.password_changed_at = self.timestamp
 
+    class EmailPreferenceChanged(Event):
+        """How the user wants email about its tickets: each change, a daily digest, or none."""
+
+        TOPIC = "trail.User.EmailPreferenceChanged"
+        old_preference: EmailPreference
+        preference: EmailPreference
+
+        def apply(self, user: User) -> None:
+            user.email_preference = self.preference
+
     class Deactivated(Event):
         TOPIC = "trail.User.Deactivated"
         old_status: UserStatus
@@ -87,6 +97,7 @@ class User(StampedAggregate):
         self.status = status
         self.approved = status is not UserStatus.PENDING
         self.password_changed_at: datetime | None = None
+        self.email_preference = EmailPreference.EACH_CHANGE
 
     @classmethod
     def register(
@@ -113,13 +124,17 @@ class User(StampedAggregate):
             status=status,
         )
 
-
     def rename(self, stamp: Stamp, name: str) -> None:
         errors: list[FieldError] = []
         clean = clean_name(errors, name)
         require(errors)
         if clean != self.name:
             self._record(stamp, self.Renamed, old_name=self.name, name=clean)
+
+    def choose_email(self, stamp: Stamp, preference: EmailPreference) -> None:
+        if preference != self.email_preference:
+            self._record(stamp, self.EmailPreferenceChanged,
+                         old_preference=self.email_preference, preference=preference)
 
     def record_password_change(self, stamp: Stamp) -> None:
         self._record(stamp, self.PasswordChanged)

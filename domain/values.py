@@ -45,6 +45,14 @@ class UserStatus(StrEnum):
     DEACTIVATED = "deactivated"
 
 
+class EmailPreference(StrEnum):
+    """How a user wants the emails about the tickets it works on."""
+
+    EACH_CHANGE = "each_change"
+    DAILY_DIGEST = "daily_digest"
+    OFF = "off"
+
+
 WORKFLOW: dict[Status, frozenset[Status]] = {
     Status.OPEN: frozenset({Status.IN_PROGRESS, Status.CLOSED}),
     Status.IN_PROGRESS: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
@@ -65,6 +73,7 @@ UNRESOLVED = frozenset({Status.OPEN, Status.IN_PROGRESS})
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
 COMMENT_MAX = 20_000
+MESSAGE_MAX = 4_000
 TAGS_MAX = 20
 TAG_PATTERN = re.compile(r"^[a-z0-9-]{1,40}$")
 NAME_MIN, NAME_MAX = 3, 100
@@ -115,6 +124,10 @@ def clean_name(errors: list[FieldError], value: str) -> str:
 
 def clean_comment(errors: list[FieldError], value: str) -> str:
     return clean_text(errors, "body", value, low=1, high=COMMENT_MAX)
+
+
+def clean_message(errors: list[FieldError], value: str) -> str:
+    return clean_text(errors, "body", value, low=1, high=MESSAGE_MAX)
 
 
 def clean_tags(errors: list[FieldError], values: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.ticket_events import AssigneesChanged, Created, TicketEvent
 from domain.values import Role
 
 
@@ -43,3 +44,23 @@ def may_see(viewer: Viewer, ticket: Audience) -> bool:
         or viewer.id == ticket.reporter_id
         or viewer.id in ticket.assignee_ids
     )
+
+
+class TicketAudience(msgspec.Struct, frozen=True):
+    """Who a ticket's events concern: who may see it, and who takes part in its conversation
+    (`domain.conversation.takes_part`), as the ticket's own events leave it."""
+
+    project_id: UUID
+    reporter_id: UUID
+    assignee_ids: tuple[UUID, ...]
+
+
+def audience_after(audience: TicketAudience | None, event: TicketEvent) -> TicketAudience | None:
+    """The audience once `event` has happened; None for a ticket not created yet. Events that
+    change who may see a ticket carry whole values, so this needs nothing but the event."""
+    match event:
+        case Created():
+            return TicketAudience(event.project_id, event.reporter_id, event.assignee_ids)
+        case AssigneesChanged() if audience is not None:
+            return msgspec.structs.replace(audience, assignee_ids=event.assignee_ids)
+    return audience

@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from domain.claim import Claim
+from domain.conversation import Message
 from domain.history import TOPIC_PREFIX, event_topic, event_type
 from domain.project import Project
+from domain.reading import ReadMark
 from domain.ticket import Ticket
 from domain.user import User
+from domain.watching import Watch
 
-AGGREGATES = (Claim, Project, Ticket, User)
+AGGREGATES = (Claim, Message, Project, ReadMark, Ticket, User, Watch)
 
 __all__ = ["AGGREGATES", "TOPIC_PREFIX", "event_topic", "event_type", "topics_of"]
 
