@@ -17,7 +17,7 @@ from msgspec import UNSET
 from commands.base import Outcome, Service, Trail
 from commands.credentials import Credentials, password_errors
 from commands.errors import AccountPending, Forbidden, InvalidResetToken, Unauthenticated
-from commands.messages import ChangeUser, RegisterUser
+from commands.messages import ChangeUser, ChoosePreferences, RegisterUser
 from commands.permissions import Actor, require_admin, require_self_or_admin
 from domain.claim import Claim, claim_id
 from domain.errors import FieldError, require
@@ -112,6 +112,16 @@ class Accounts(Service):
                 user.change_role(stamp, command.role)
             if command.status is not UNSET:
                 user.change_status(stamp, command.status)
+            return self._save(user)
+
+        return self._retrying(attempt, "user")
+
+    def choose_preferences(self, actor: Actor, command: ChoosePreferences) -> Outcome[User]:
+        """The caller's own preferences; a change is a User event."""
+
+        def attempt() -> Outcome[User]:
+            user = self._load(User, actor.id, "user")
+            user.choose_email(self._stamp(actor.id), command.email)
             return self._save(user)
 
         return self._retrying(attempt, "user")

@@ -10,7 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from domain.ticket import TicketEdit
-from domain.values import Priority, Role, TicketType, UserStatus
+from domain.values import EmailPreference, Priority, Role, TicketType, UserStatus
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,6 +28,10 @@ class ChangeUser(Command, frozen=True):
     name: str | UnsetType = UNSET
     role: Role | UnsetType = UNSET
     status: UserStatus | UnsetType = UNSET
+
+
+class ChoosePreferences(Command, frozen=True):
+    email: EmailPreference
 
 
 class CreateProject(Command, frozen=True):
@@ -93,3 +97,23 @@ class EditComment(Command, frozen=True):
     comment_id: UUID
     body: str
     expected_version: int | None = None
+
+
+class WatchTicket(Command, frozen=True):
+    """Start (`watching`) or stop watching a ticket, as the caller."""
+
+    ticket_id: UUID
+    watching: bool
+
+
+class PostMessage(Command, frozen=True):
+    ticket_id: UUID
+    body: str
+
+
+class MarkNotificationRead(Command, frozen=True):
+    notification_id: UUID
+
+
+class MarkAllNotificationsRead(Command, frozen=True):
+    up_to_position: int

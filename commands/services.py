@@ -13,10 +13,13 @@ from uuid import UUID, uuid4
 
 from commands.accounts import Accounts
 from commands.base import Trail
+from commands.conversations import Conversations
 from commands.credentials import Credentials
 from commands.numbering import TicketNumbers
 from commands.projects import Projects
+from commands.reading import ReadMarks
 from commands.tickets import Tickets
+from commands.watching import Watching
 
 
 def utc_now() -> datetime:
@@ -29,6 +32,9 @@ class Commands:
     accounts: Accounts
     projects: Projects
     tickets: Tickets
+    watching: Watching
+    conversations: Conversations
+    read_marks: ReadMarks
 
     def close(self) -> None:
         self.store.close()
@@ -54,4 +60,7 @@ def build_commands(
         ),
         projects=Projects(store, clock=clock, new_id=new_id),
         tickets=Tickets(store, TicketNumbers(datastore), clock=clock, new_id=new_id),
+        watching=Watching(store, clock=clock, new_id=new_id),
+        conversations=Conversations(store, clock=clock, new_id=new_id),
+        read_marks=ReadMarks(store, clock=clock, new_id=new_id),
     )
