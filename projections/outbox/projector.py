@@ -20,7 +20,7 @@ from domain.ticket import Ticket
 from domain.ticket_events import TICKET_EVENTS
 from domain.user import User
 from domain.values import UserStatus
-from eventlog.reading import Recorded, aggregate_events
+from eventlog.reading import Recorded
 from eventlog.topics import topics_of
 from projections.base import ReadModel
 from projections.outbox import composer
@@ -28,11 +28,9 @@ from projections.outbox.composer import Command, NewEmail, TicketState
 from projections.outbox.payloads import Person
 from projections.outbox.rows import insert_emails
 from projections.outbox.schema import INDEXES, TABLES
+from projections.runs import command_runs, ticket_run, whole_command
 
 Cur = Cursor[DictRow]
-
-# A ticket command records at most one event per field it edits; this bounds the look-ahead.
-_MAX_EVENTS_PER_COMMAND = 32
 
 
 class Outbox(ReadModel):
@@ -49,7 +47,7 @@ class Outbox(ReadModel):
     indexes = INDEXES
 
     def apply(self, cur: Cur, events: Sequence[Recorded]) -> None:
-        groups = _commands(events)
+        groups = command_runs(events)
         batch = _Batch(cur, events)
         for index, group in enumerate(groups):
             match group[0].event:
@@ -60,25 +58,6 @@ class Outbox(ReadModel):
                 case event:
                     batch.other_event(event)
         batch.flush()
-
-
-def _commands(events: Sequence[Recorded]) -> list[list[Recorded]]:
-    """The batch cut into runs of consecutive events of one ticket command; any other event
-    is a run of its own."""
-    groups: list[list[Recorded]] = []
-    for recorded in events:
-        event = recorded.event
-        if groups and isinstance(event, Ticket.Event):
-            last = groups[-1][-1].event
-            if (
-                isinstance(last, Ticket.Event)
-                and last.command_id == event.command_id
-                and last.originator_id == event.originator_id
-            ):
-                groups[-1].append(recorded)
-                continue
-        groups.append([recorded])
-    return groups
 
 
 class _Batch:
@@ -125,14 +104,14 @@ class _Batch:
     def ticket_command(self, group: Sequence[Recorded], *, complete: bool) -> None:
         first = group[0].event
         assert isinstance(first, Ticket.Event)
-        events = [(r.event, r.position) for r in group if isinstance(r.event, Ticket.Event)]
+        events = ticket_run(group)
         stored = self.tickets.get(first.originator_id)
         before = stored[0] if stored else None
         # A command this ticket has seen began in an earlier batch, which wrote its emails.
         if stored is None or stored[1] != first.command_id:
             # The whole command is committed already (one atomic save): when it may go on
             # past this batch, read the rest from the log.
-            self._emails(before, events if complete else _command_events(self.cur, first))
+            self._emails(before, events if complete else whole_command(self.cur, first))
         state = composer.after(before, events)
         if state is not None:
             self.tickets[first.originator_id] = (state, first.command_id)
@@ -204,16 +183,3 @@ def _load_tickets(cur: Cur, ids: set[UUID]) -> dict[UUID, tuple[TicketState, UUI
         )
         for r in rows
     }
-
-
-def _command_events(cur: Cur, first: Ticket.Event) -> list[tuple[Ticket.Event, int]]:
-    """The whole command that `first` begins, read from the log."""
-    recorded = aggregate_events(
-        cur, first.originator_id, first.originator_version - 1, _MAX_EVENTS_PER_COMMAND
-    )
-    events: list[tuple[Ticket.Event, int]] = []
-    for position, event in recorded:
-        if not isinstance(event, Ticket.Event) or event.command_id != first.command_id:
-            break
-        events.append((event, position))
-    return events
