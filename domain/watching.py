@@ -17,6 +17,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from domain.stamped import StampedAggregate
+from domain.ticket_events import AssigneesChanged, Commented, Created, TicketEvent
 from domain.values import Stamp
 from domain.visibility import Audience
 
@@ -52,6 +53,19 @@ def involved(involvement: Involvement | None, *, commented: bool = False) -> Inv
         commented=current.commented or commented,
         choice=None if current.choice is False else current.choice,
     )
+
+
+def involved_by(event: TicketEvent) -> list[tuple[UUID, bool]]:
+    """The users `event` involves in its ticket, each with whether it commented: the actor of a
+    comment, and whoever the event assigns."""
+    match event:
+        case Commented():
+            return [(event.actor_id, True)]
+        case Created():
+            return [(user_id, False) for user_id in event.assignee_ids]
+        case AssigneesChanged():
+            return [(user_id, False) for user_id in event.added]
+    return []
 
 
 def chose(involvement: Involvement | None, watching: bool) -> Involvement:

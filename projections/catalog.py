@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from projections.base import ReadModel
 from projections.comments import CommentsProjection
+from projections.conversations import ConversationsProjection
+from projections.notifications import NotificationsProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
 from projections.tickets import TicketsProjection
@@ -15,6 +17,8 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     UsersProjection,
     ProjectsProjection,
     StatsProjection,
+    NotificationsProjection,
+    ConversationsProjection,
 )
 
 BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in READ_MODELS}

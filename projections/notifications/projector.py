@@ -1,0 +1,276 @@
+"""`NotificationsProjection`: one notification per watcher per ticket command, in log order.
+
+Watchers are decided by `domain.watching` over the ticket as the command leaves it and as it
+found it (a user the command unassigns hears of it, one it assigns too); the command's actor is
+never notified, and nor is a watcher who is not active or may not see the ticket
+(`domain.visibility.may_see`, with the role the log gives the user at that point). A command
+that changes nothing a reader would see (assignees set to the same list) notifies nobody.
+
+Notification ids follow from the command, the ticket and the user, and read marks are events, so
+a rebuild from position 0 gives the very same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID, uuid5
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from domain.history import Change, changes_of
+from domain.project import Project
+from domain.reading import ReadMark
+from domain.ticket import Ticket
+from domain.ticket_events import TICKET_EVENTS
+from domain.user import User
+from domain.values import UserStatus
+from domain.visibility import TicketAudience, Viewer, audience_after, may_see
+from domain.watching import Involvement, Watch, chose, involved, involved_by, is_watcher
+from eventlog.reading import Recorded
+from eventlog.topics import topics_of
+from projections.base import ReadModel
+from projections.bulk import insert, upsert
+from projections.notifications.schema import INDEXES, TABLES
+from projections.notifications.state import (
+    TICKET_COLUMNS,
+    USER_COLUMNS,
+    WATCHER_COLUMNS,
+    Person,
+    TicketState,
+    load_people,
+    load_tickets,
+    load_watchers,
+    ticket_row,
+    user_row,
+    watcher_row,
+)
+from projections.notifications.summary import summary
+from projections.runs import command_runs, ticket_run, whole_command
+
+Cur = Cursor[DictRow]
+Command = Sequence[tuple[Ticket.Event, int]]
+
+_NOTIFICATION_IDS = UUID("6f0c2d8e-93b1-4c57-a2e4-1d8b7f3a9c60")
+NOTIFICATION_COLUMNS = ("id", "user_id", "ticket_id", "ticket_key", "ticket_title", "actor_id",
+                        "summary", "changes", "position", "created_at", "read_at")
+
+
+def notification_id(command_id: UUID, ticket_id: UUID, user_id: UUID) -> UUID:
+    return uuid5(_NOTIFICATION_IDS, f"{command_id}:{ticket_id}:{user_id}")
+
+
+class NotificationsProjection(ReadModel):
+    name = "notifications"
+    revision = 1
+    topics = topics_of(
+        Project.Created, User.Registered, User.Renamed, User.RoleChanged, User.Approved,
+        User.Deactivated, User.Reactivated, Watch.Chosen, Watch.Started, Watch.Stopped,
+        ReadMark.NotificationRead, ReadMark.AllRead, *TICKET_EVENTS,
+    )
+    tables = TABLES
+    indexes = INDEXES
+
+    def apply(self, cur: Cur, events: Sequence[Recorded]) -> None:
+        runs = command_runs(events)
+        batch = _Batch(cur, events)
+        for index, run in enumerate(runs):
+            if isinstance(run[0].event, Ticket.Event):
+                # Only the batch's last command can go on past it.
+                batch.ticket_command(run, complete=index < len(runs) - 1)
+            else:
+                batch.other_event(run[0].event)
+        batch.flush()
+
+
+def merged_changes(command: Command) -> dict[str, Change]:
+    """Field by field over the whole command, in history's shape: the first `from`, the last
+    `to`; a field that ends where it began is left out (except on creation)."""
+    merged: dict[str, Change] = {}
+    for event, _ in command:
+        for field, change in changes_of(event).items():
+            old = merged[field].from_ if field in merged else change.from_
+            merged[field] = Change(old, change.to)
+    if isinstance(command[0][0], Ticket.Created):
+        return merged
+    return {field: c for field, c in merged.items() if c.from_ != c.to}
+
+
+class _Batch:
+    def __init__(self, cur: Cur, events: Sequence[Recorded]) -> None:
+        self.cur = cur
+        ticket_ids = {r.event.originator_id for r in events if isinstance(r.event, Ticket.Event)}
+        ticket_ids |= {r.event.ticket_id for r in events if isinstance(r.event, Watch.Event)}
+        self.tickets = load_tickets(cur, ticket_ids)
+        self.watchers = load_watchers(cur, ticket_ids)
+        self.people: dict[UUID, Person] = {}
+        self.keys: dict[UUID, str] = {}
+        self.changed_tickets: set[UUID] = set()
+        self.changed_watchers: set[tuple[UUID, UUID]] = set()
+        self.changed_people: set[UUID] = set()
+        self.new_projects: dict[UUID, str] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def ticket_command(self, run: Sequence[Recorded], *, complete: bool) -> None:
+        events = ticket_run(run)
+        first = events[0][0]
+        stored = self.tickets.get(first.originator_id)
+        # A command this ticket has seen began in an earlier batch, which notified it whole.
+        if stored is None or stored.last_command_id != first.command_id:
+            self._notify(stored, events if complete else whole_command(self.cur, first))
+        for event, _ in events:
+            self._evolve(event)
+
+    def _evolve(self, event: Ticket.Event) -> None:
+        ticket_id = event.originator_id
+        state = self.tickets.get(ticket_id)
+        audience = audience_after(state.audience if state else None, event)
+        if isinstance(event, Ticket.Created) and audience is not None:
+            key = f"{self._key(event.project_id)}-{event.number}"
+            state = self.tickets[ticket_id] = TicketState(key, event.title, audience,
+                                                          event.command_id)
+        if state is None or audience is None:
+            return
+        if isinstance(event, Ticket.TitleChanged):
+            state.title = event.title
+        state.audience, state.last_command_id = audience, event.command_id
+        self.changed_tickets.add(ticket_id)
+        watchers = self.watchers.setdefault(ticket_id, {})
+        for user_id, commented in involved_by(event):
+            watchers[user_id] = involved(watchers.get(user_id), commented=commented)
+            self.changed_watchers.add((ticket_id, user_id))
+
+    def _notify(self, before: TicketState | None, command: Command) -> None:
+        first, position = command[0][0], command[-1][1]
+        watchers_before = dict(self.watchers.get(first.originator_id, {}))
+        audience = before.audience if before else None
+        title = before.title if before else ""
+        watchers = dict(watchers_before)
+        for event, _ in command:
+            audience = audience_after(audience, event)
+            for user_id, commented in involved_by(event):
+                watchers[user_id] = involved(watchers.get(user_id), commented=commented)
+            if isinstance(event, Ticket.Created | Ticket.TitleChanged):
+                title = event.title
+        changes = merged_changes(command)
+        if audience is None or not changes:
+            return
+        recipients = _watching(before.audience if before else None, watchers_before)
+        recipients |= _watching(audience, watchers)
+        recipients.discard(first.actor_id)
+        people = self._people([*recipients, first.actor_id, *_assignees(changes)])
+        actor = people.get(first.actor_id)
+        line = summary(actor.name if actor else "Someone", changes,
+                       created=isinstance(first, Ticket.Created),
+                       names=lambda u: people[u].name if u in people else "someone")
+        key = before.key if before else f"{self._key(audience.project_id)}-{_number(first)}"
+        for user_id in sorted(recipients):
+            person = people.get(user_id)
+            if person is None or not person.active:
+                continue
+            if not may_see(Viewer(id=user_id, role=person.role), audience):
+                continue
+            self.rows.append({
+                "id": notification_id(first.command_id, first.originator_id, user_id),
+                "user_id": user_id, "ticket_id": first.originator_id, "ticket_key": key,
+                "ticket_title": title, "actor_id": first.actor_id, "summary": line,
+                "changes": changes, "position": position, "created_at": first.timestamp,
+                "read_at": None,
+            })
+
+    def other_event(self, event: object) -> None:
+        match event:
+            case Project.Created():
+                self.keys[event.originator_id] = self.new_projects[event.originator_id] = (
+                    event.key)
+            case User.Registered():
+                self._person_changed(event.originator_id, Person(
+                    event.name, event.role, event.status is UserStatus.ACTIVE))
+            case User.Event():
+                self._user_event(event)
+            case Watch.Event():
+                watchers = self.watchers.setdefault(event.ticket_id, {})
+                watching = event.watching if isinstance(event, Watch.Chosen) else isinstance(
+                    event, Watch.Started)
+                watchers[event.user_id] = chose(watchers.get(event.user_id), watching)
+                self.changed_watchers.add((event.ticket_id, event.user_id))
+            case ReadMark.NotificationRead():
+                self._insert_rows()
+                self.cur.execute(
+                    "UPDATE notifications SET read_at = %s WHERE id = %s AND user_id = %s "
+                    "AND read_at IS NULL",
+                    (event.timestamp, event.notification_id, event.actor_id))
+            case ReadMark.AllRead():
+                self._insert_rows()
+                self.cur.execute(
+                    "UPDATE notifications SET read_at = %s WHERE user_id = %s "
+                    "AND position <= %s AND read_at IS NULL",
+                    (event.timestamp, event.actor_id, event.up_to_position))
+
+    def _user_event(self, event: User.Event) -> None:
+        person = self._people([event.originator_id]).get(event.originator_id)
+        if person is None:
+            return
+        match event:
+            case User.Renamed():
+                person.name = event.name
+            case User.RoleChanged():
+                person.role = event.role
+            case User.Deactivated():
+                person.active = False
+            case User.Approved() | User.Reactivated():
+                person.active = True
+        self._person_changed(event.originator_id, person)
+
+    def _person_changed(self, user_id: UUID, person: Person) -> None:
+        self.people[user_id] = person
+        self.changed_people.add(user_id)
+
+    def _people(self, ids: Iterable[UUID]) -> dict[UUID, Person]:
+        wanted = set(ids)
+        missing = wanted - self.people.keys()
+        self.people.update(load_people(self.cur, missing))
+        return {u: self.people[u] for u in wanted if u in self.people}
+
+    def _key(self, project_id: UUID) -> str:
+        if project_id not in self.keys:
+            row = self.cur.execute("SELECT key FROM notification_projects WHERE id = %s",
+                                   (project_id,)).fetchone()
+            self.keys[project_id] = row["key"] if row else "?"
+        return self.keys[project_id]
+
+    def _insert_rows(self) -> None:
+        insert(self.cur, "notifications", NOTIFICATION_COLUMNS, self.rows)
+        self.rows.clear()
+
+    def flush(self) -> None:
+        insert(self.cur, "notification_projects", ("id", "key"),
+               [{"id": pid, "key": key} for pid, key in self.new_projects.items()])
+        upsert(self.cur, "notification_tickets", ("id",), TICKET_COLUMNS,
+               [ticket_row(tid, self.tickets[tid]) for tid in self.changed_tickets])
+        upsert(self.cur, "ticket_watchers", ("ticket_id", "user_id"), WATCHER_COLUMNS,
+               [watcher_row(t, u, self.watchers[t][u]) for t, u in self.changed_watchers])
+        upsert(self.cur, "notification_users", ("id",), USER_COLUMNS,
+               [user_row(uid, self.people[uid]) for uid in self.changed_people])
+        self._insert_rows()
+
+
+def _watching(audience: TicketAudience | None, watchers: dict[UUID, Involvement]) -> set[UUID]:
+    if audience is None:
+        return set()
+    candidates = {audience.reporter_id, *audience.assignee_ids, *watchers}
+    return {u for u in candidates if is_watcher(u, audience, watchers.get(u))}
+
+
+def _assignees(changes: dict[str, Change]) -> list[UUID]:
+    change = changes.get("assignee_ids")
+    if change is None:
+        return []
+    return [UUID(str(u)) for u in [*(change.from_ or []), *(change.to or [])]]
+
+
+def _number(event: Ticket.Event) -> int:
+    return event.number if isinstance(event, Ticket.Created) else 0
+
+

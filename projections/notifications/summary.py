@@ -1,0 +1,57 @@
+"""A notification's summary line: who did what, in words ("Max changed status to in progress",
+"Rita commented", "Ada assigned Dave and changed priority to high")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from uuid import UUID
+
+from domain.history import Change
+
+_LABELS = {"due_date": "the due date", "description": "the description", "tags": "the tags",
+           "title": "the title"}
+_WORDS = {"in_progress": "in progress"}
+_TITLE_SHOWN = 80
+
+
+def summary(actor: str, changes: Mapping[str, Change], *, created: bool,
+            names: Callable[[UUID], str]) -> str:
+    if created:
+        return f"{actor} created the ticket"
+    phrases = [_phrase(field, change, names) for field, change in changes.items()]
+    return f"{actor} {_and(phrases)}" if phrases else f"{actor} changed the ticket"
+
+
+def _phrase(field: str, change: Change, names: Callable[[UUID], str]) -> str:
+    old, new = change.from_, change.to
+    match field:
+        case "status" | "priority" | "type":
+            return f"changed {field} to {_WORDS.get(new, new)}"
+        case "title":
+            shown = new if len(new) <= _TITLE_SHOWN else new[: _TITLE_SHOWN - 1] + "…"
+            return f'changed the title to "{shown}"'
+        case "due_date":
+            return f"set the due date to {new}" if new else "cleared the due date"
+        case "comment":
+            return "commented" if old is None else "edited a comment"
+        case "assignee_ids":
+            return _assignment(old or [], new or [], names)
+    return f"changed {_LABELS.get(field, field.replace('_', ' '))}"
+
+
+def _assignment(old: list[Any], new: list[Any], names: Callable[[UUID], str]) -> str:
+    added = [names(UUID(str(u))) for u in new if u not in old]
+    removed = [names(UUID(str(u))) for u in old if u not in new]
+    parts = []
+    if added:
+        parts.append(f"assigned {_and(added)}")
+    if removed:
+        parts.append(f"unassigned {_and(removed)}")
+    return " and ".join(parts) or "changed the assignees"
+
+
+def _and(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
