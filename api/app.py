@@ -14,7 +14,21 @@ from api.errors import EXCEPTION_HANDLERS
 from api.hooks import AUTHENTICATED, before_request, provide_actor, provide_context
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.people import provide_ticket_uuid
-from api.routes import admin, auth, comments, events, health, projects, stats, tickets, users
+from api.routes import (
+    admin,
+    auth,
+    comments,
+    events,
+    health,
+    messages,
+    notifications,
+    preferences,
+    projects,
+    stats,
+    tickets,
+    users,
+    watchers,
+)
 from api.services import ApiServices
 
 
@@ -28,6 +42,10 @@ def create_app(services: ApiServices) -> Litestar:
             *projects.ROUTES,
             *tickets.ROUTES,
             *comments.ROUTES,
+            *watchers.ROUTES,
+            *notifications.ROUTES,
+            *preferences.ROUTES,
+            *messages.ROUTES,
             *events.ROUTES,
             *stats.ROUTES,
             *admin.ROUTES,

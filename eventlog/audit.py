@@ -103,11 +103,15 @@ def log_entry(row: dict[str, Any]) -> LogEntry:
     data.pop("originator_topic", None)
     topic: str = row["topic"]
     actor = data.get("actor_id")
+    # A ticket's own events, and the facts about a ticket kept apart from it (its messages,
+    # who watches it), name the ticket.
+    about = data.get("ticket_id")
+    ticket_id = row["originator_id"] if topic.startswith(_TICKET_TOPICS) else about
     return LogEntry(
         position=int(row["notification_id"]),
         type=event_type(topic),
         at=msgspec.convert(data.pop("timestamp"), datetime),
         actor_id=UUID(actor) if actor else None,
-        ticket_id=row["originator_id"] if topic.startswith(_TICKET_TOPICS) else None,
+        ticket_id=UUID(str(ticket_id)) if ticket_id else None,
         data=data,
     )

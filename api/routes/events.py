@@ -76,9 +76,13 @@ class EventFeed:
         self.actor = self._context.commands.accounts.actor(self.actor.id)
 
     def _visible(self, entry: LogEntry) -> bool:
+        if not entry.type.startswith(("Ticket.", "Project.", "User.", "Claim.")):
+            # Messages are private to a ticket's participants; other facts about a ticket
+            # are not the ticket's events.
+            return False
         if self.actor.is_admin:
             return True
-        if entry.ticket_id is None:
+        if entry.ticket_id is None or not entry.type.startswith("Ticket."):
             return False
         try:
             self._context.commands.tickets.get(self.actor, entry.ticket_id)
