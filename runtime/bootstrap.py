@@ -31,6 +31,7 @@ from runtime.links import Links
 from runtime.settings import Settings, SettingsError, secret_key_or_generate
 from workers.broker import make_broker
 from workers.config import Delivery
+from workers.digest import digest_job
 from workers.notifier import Notifier
 from workers.relay import Relay
 from workers.render import Renderer
@@ -132,8 +133,10 @@ def schedule(settings: Settings, database_url: str) -> Schedule:
     return Schedule(database_url, scheduled_jobs(settings, database_url))
 
 
-def scheduled_jobs(settings: Settings, database_url: str) -> list[Job]:
-    return []
+def scheduled_jobs(
+    settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utc_now
+) -> list[Job]:
+    return [digest_job(database_url, hour=settings.digest_hour, clock=clock)]
 
 
 # Delivery knobs from the environment, for operators (and for tests that run the processes).

@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # The hour (UTC) the daily digest goes out.
+    digest_hour: int = 8
 
     def __repr__(self) -> str:
         # Settings get logged at startup; keep credentials (key, URL passwords) out of the logs.
@@ -80,6 +82,15 @@ def _port(environ: Mapping[str, str]) -> int:
     return port
 
 
+def _digest_hour(environ: Mapping[str, str]) -> int:
+    raw = environ.get("TRAIL_DIGEST_HOUR", "").strip()
+    if not raw:
+        return 8
+    if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        raise SettingsError(f"TRAIL_DIGEST_HOUR must be an hour 0..23 (UTC), got {raw!r}")
+    return int(raw)
+
+
 def _registration(environ: Mapping[str, str]) -> Registration:
     raw = environ.get("TRAIL_REGISTRATION", "").strip().lower() or "open"
     if raw not in _REGISTRATION_MODES:
@@ -105,6 +116,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         base_url=base_url.rstrip("/") if base_url else None,
         host=_optional(environ, "TRAIL_HOST") or "127.0.0.1",
         port=_port(environ),
+        digest_hour=_digest_hour(environ),
     )
 
 

@@ -15,7 +15,13 @@ from uuid import UUID
 
 import jinja2
 
-from projections.outbox.payloads import EmailPayload, PasswordResetEmail, Person, TicketEmail
+from projections.outbox.payloads import (
+    DigestEmail,
+    EmailPayload,
+    PasswordResetEmail,
+    Person,
+    TicketEmail,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -95,6 +101,9 @@ class Renderer:
             case PasswordResetEmail():
                 name = "password_reset"
                 context = {"email": payload, "link": payload.link}
+            case DigestEmail():
+                name = "digest"
+                context = {"email": payload, "link": self.ticket_link}
         # The legacy MIME classes with the compat32 policy: the same message in a third of the
         # time of EmailMessage's header registry, which was most of a worker's CPU per email.
         # A non-ASCII address goes out with SMTPUTF8, which smtplib only does under a modern

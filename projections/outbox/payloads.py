@@ -3,7 +3,7 @@ and the workers that render and send it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import msgspec
@@ -43,11 +43,39 @@ class PasswordResetEmail(msgspec.Struct, frozen=True, tag="password_reset"):
     link: str
 
 
-EmailPayload = TicketEmail | PasswordResetEmail
+class DigestEntry(msgspec.Struct, frozen=True):
+    """One command's changes to a ticket, as a digest lists them."""
+
+    actor_name: str
+    at: datetime
+    created: bool
+    removed: bool
+    changes: list[FieldChange]
+
+
+class DigestTicket(msgspec.Struct, frozen=True):
+    ticket_id: UUID
+    ticket_key: str
+    title: str
+    entries: list[DigestEntry]
+
+
+class DigestEmail(msgspec.Struct, frozen=True, tag="digest"):
+    recipient: Person
+    day: date
+    """The day whose changes it lists (and any held from before it)."""
+    tickets: list[DigestTicket]
+
+
+EmailPayload = TicketEmail | PasswordResetEmail | DigestEmail
 payload_decoder = msgspec.json.Decoder(EmailPayload)
 payload_encoder = msgspec.json.Encoder()
 
 PASSWORD_RESET_SUBJECT = "Reset your Trail password"
+
+
+def digest_subject(day: date) -> str:
+    return f"Your Trail digest for {day.isoformat()}"
 
 
 def ticket_subject(ticket_key: str, title: str) -> str:

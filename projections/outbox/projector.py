@@ -19,12 +19,13 @@ from domain.project import Project
 from domain.ticket import Ticket
 from domain.ticket_events import TICKET_EVENTS
 from domain.user import User
-from domain.values import UserStatus
+from domain.values import EmailPreference, UserStatus
 from eventlog.reading import Recorded
 from eventlog.topics import topics_of
 from projections.base import ReadModel
 from projections.outbox import composer
 from projections.outbox.composer import Command, NewEmail, TicketState
+from projections.outbox.digest import drop_held, hold_for_digest
 from projections.outbox.payloads import Person
 from projections.outbox.rows import insert_emails
 from projections.outbox.schema import INDEXES, TABLES
@@ -41,7 +42,7 @@ class Outbox(ReadModel):
     rebuildable = False
     topics = topics_of(
         User.Registered, User.Renamed, User.Deactivated, User.Approved, User.Reactivated,
-        Project.Created, *TICKET_EVENTS,
+        User.EmailPreferenceChanged, Project.Created, *TICKET_EVENTS,
     )
     tables = TABLES
     indexes = INDEXES
@@ -69,6 +70,9 @@ class _Batch:
         self.people: dict[UUID, tuple[Person, bool]] = {}
         self.keys: dict[UUID, str] = {}
         self.emails: list[NewEmail] = []
+        # Changes for the users who chose a daily digest, held until it is written.
+        self.held: list[NewEmail] = []
+        self.preferences: dict[UUID, EmailPreference] = {}
 
     def other_event(self, event: object) -> None:
         match event:
@@ -87,6 +91,8 @@ class _Batch:
                     (event.name, event.originator_id),
                 )
                 self.people.pop(event.originator_id, None)
+            case User.EmailPreferenceChanged():
+                self._preference_changed(event)
             case User.Deactivated() | User.Approved() | User.Reactivated():
                 self.cur.execute(
                     "UPDATE outbox_users SET active = %s WHERE id = %s",
@@ -100,6 +106,16 @@ class _Batch:
                     (event.originator_id, event.key),
                 )
                 self.keys.pop(event.originator_id, None)
+
+    def _preference_changed(self, event: User.EmailPreferenceChanged) -> None:
+        user_id = event.originator_id
+        self.cur.execute("UPDATE outbox_users SET email_preference = %s WHERE id = %s",
+                         (event.preference, user_id))
+        self.people.pop(user_id, None)
+        if event.preference is EmailPreference.OFF:
+            # No email at all from now on: not even the digest of changes held so far.
+            drop_held(self.cur, user_id)
+            self.held = [e for e in self.held if e.recipient.id != user_id]
 
     def ticket_command(self, group: Sequence[Recorded], *, complete: bool) -> None:
         first = group[0].event
@@ -124,7 +140,12 @@ class _Batch:
         first = command[0][0]
         involved = [*state.assignee_ids, *composer.removed_by(command, state), first.actor_id]
         key = f"{self._key(state.project_id)}-{state.number}"
-        self.emails += composer.ticket_emails(command, state, key, self._people(involved))
+        for email in composer.ticket_emails(command, state, key, self._people(involved)):
+            match self.preferences.get(email.recipient.id, EmailPreference.EACH_CHANGE):
+                case EmailPreference.EACH_CHANGE:
+                    self.emails.append(email)
+                case EmailPreference.DAILY_DIGEST:
+                    self.held.append(email)
 
     def _people(self, ids: Iterable[UUID]) -> dict[UUID, tuple[Person, bool]]:
         """Users as the log has them so far, with whether they are active."""
@@ -132,13 +153,15 @@ class _Batch:
         missing = [user_id for user_id in wanted if user_id not in self.people]
         if missing:
             rows = self.cur.execute(
-                "SELECT id, name, email, active FROM outbox_users WHERE id = ANY(%s)",
+                "SELECT id, name, email, active, email_preference FROM outbox_users "
+                "WHERE id = ANY(%s)",
                 (missing,),
                 prepare=True,
             ).fetchall()
             for r in rows:
                 person = Person(id=r["id"], name=r["name"], email=r["email"])
                 self.people[r["id"]] = (person, r["active"])
+                self.preferences[r["id"]] = EmailPreference(r["email_preference"])
         return {user_id: self.people[user_id] for user_id in wanted if user_id in self.people}
 
     def _key(self, project_id: UUID) -> str:
@@ -161,6 +184,7 @@ class _Batch:
                 [_ticket_row(ticket_id, *self.tickets[ticket_id]) for ticket_id in self.changed],
             )
         insert_emails(self.cur, self.emails)
+        hold_for_digest(self.cur, self.held)
 
 
 def _ticket_row(ticket_id: UUID, state: TicketState, command_id: UUID) -> tuple[Any, ...]:

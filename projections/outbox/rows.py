@@ -52,14 +52,29 @@ def insert_emails(cur: psycopg.Cursor[Any], emails: Sequence[NewEmail]) -> None:
         "ON CONFLICT DO NOTHING",
         [
             (e.id, e.command_id, e.recipient.id, e.kind, e.ticket_id, e.position,
-             e.recipient.email, e.subject, Jsonb(e.payload, dumps=_dumps))
+             e.recipient.email, e.subject, Jsonb(e.payload, dumps=dumps))
             for e in emails
         ],
     )
     _wake_relay(cur)
 
 
-def _dumps(payload: EmailPayload) -> str:
+def insert_email(cur: psycopg.Cursor[Any], email: NewEmail) -> bool:
+    """Write one new row; False (and nothing written) when its id exists already."""
+    row = cur.execute(
+        "INSERT INTO outbox (id, command_id, recipient_id, kind, ticket_id, position, "
+        "recipient_email, subject, payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING id",
+        (email.id, email.command_id, email.recipient.id, email.kind, email.ticket_id,
+         email.position, email.recipient.email, email.subject,
+         Jsonb(email.payload, dumps=dumps)),
+    ).fetchone()
+    if row is not None:
+        _wake_relay(cur)
+    return row is not None
+
+
+def dumps(payload: EmailPayload) -> str:
     return payload_encoder.encode(payload).decode()
 
 

@@ -35,7 +35,8 @@ TABLES = {
             id uuid PRIMARY KEY,
             name text NOT NULL,
             email text NOT NULL,
-            active boolean NOT NULL
+            active boolean NOT NULL,
+            email_preference text NOT NULL DEFAULT 'each_change'
         )""",
     "outbox_projects": "CREATE TABLE outbox_projects (id uuid PRIMARY KEY, key text NOT NULL)",
     "outbox_tickets": """
@@ -49,8 +50,26 @@ TABLES = {
             -- the rest, in the same transaction, even when a batch boundary split the command.
             last_command_id uuid NOT NULL
         )""",
+    # Changes held for the daily digest of the users who chose it. A live outbox got it from
+    # runtime/migrations/0030.outbox-digest.sql: change both together.
+    "outbox_digest_items": """
+        CREATE TABLE outbox_digest_items (
+            seq bigint GENERATED ALWAYS AS IDENTITY,
+            -- The id the change's email would have had: (command, recipient).
+            id uuid PRIMARY KEY,
+            recipient_id uuid NOT NULL,
+            ticket_id uuid NOT NULL,
+            -- When the change happened: the day whose digest lists it.
+            at timestamptz NOT NULL,
+            -- The change as its email would have told it (a TicketEmail).
+            payload jsonb NOT NULL,
+            -- The digest email that listed it; NULL while it waits.
+            digest_id uuid
+        )""",
 }
+
 INDEXES = (
+    "CREATE INDEX outbox_digest_waiting ON outbox_digest_items (at) WHERE digest_id IS NULL",
     "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending'",
     "CREATE INDEX outbox_in_flight ON outbox (queued_at) WHERE status = 'queued'",
     "CREATE INDEX outbox_by_status ON outbox (status, seq)",
