@@ -210,6 +210,8 @@ def main() -> None:
     parser.add_argument("--developers", type=int, default=6)
     parser.add_argument("--no-bare", action="store_true", help="skip the bare counterparts")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--idle", type=float, default=5.0,
+                        help="seconds of no load measured before the cells")
     parser.add_argument("--profile", choices=SCENARIOS,
                         help="only this scenario at C=8, with py-spy on each Trail process")
     parser.add_argument("--keep", action="store_true", help="keep the database and data dir")
@@ -263,6 +265,13 @@ def main() -> None:
                 system = System(database_url, serve_pid, bare_pid, redis_client)
                 header["processes"] = {role: len(pids) for role, pids in system.roles().items()}
                 stack.callback(system.close)
+                # What the system burns with no request at all (pollers, timers), for reading
+                # the per-request figures of slow cells.
+                before = system.snapshot(bare=False)
+                time.sleep(args.idle)
+                header["idle_cpu_ms_per_s"] = {
+                    label: round(ms / args.idle, 1)
+                    for label, ms in cpu(before, system.snapshot(bare=False)).items()}
                 for users in concurrencies:
                     done: set[str] = set()
                     for scenario in scenarios:

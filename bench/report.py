@@ -144,6 +144,9 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
           f"{' '.join(f'{x:.2f}' for x in run['load_after'])}; PostgreSQL "
           f"{run.get('postgres')}, Redis {run.get('redis')}; Trail processes "
           f"{run.get('processes')}; API access-log lines {run.get('access_log_lines')}")
+    idle = run.get("idle_cpu_ms_per_s", {})
+    print("# idle system, ms of CPU per second: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in sorted(idle.items())))
     for f in rows:
         if "lag_p99_ms_by_projection" in f:
             by = ", ".join(f"{k} {_num(v)}" for k, v in f["lag_p99_ms_by_projection"].items())
