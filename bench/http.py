@@ -122,7 +122,8 @@ def cpu(start: dict[str, procstat.Snapshot], end: dict[str, procstat.Snapshot]
         ) -> dict[str, float]:
     totals: dict[str, float] = {}
     for key in start:
-        for label, ms in procstat.cpu_ms(start[key], end[key]).items():
+        reaped = procstat.PG_REAPED if key == "pg" else None
+        for label, ms in procstat.cpu_ms(start[key], end[key], reaped).items():
             totals[label] = totals.get(label, 0.0) + ms
     return totals
 
@@ -159,7 +160,8 @@ def run_cell(system: System, port: int, token: str | None, seeded: loadgen.Seede
                                   args.seconds, rec, at_start, at_end)
     latencies, window_writes, errors, other_errors = rec.in_window(start, end)
     cell = Cell(scenario, users, end - start, latencies, errors, other_errors,
-                cpu(marks["start"], marks["end"]))
+                cpu(marks["start"], marks["end"]), count_exited=args.pg_exclusive)
+    cell.pg_backends_exited = procstat.vanished(marks["start"]["pg"], marks["end"]["pg"], "pg")
     if writes:
         # The drain: until every projection has every write of the window (or after it) and
         # no email is left to send; the CPU until then is the window's deferred work too.
@@ -210,6 +212,9 @@ def main() -> None:
     parser.add_argument("--developers", type=int, default=6)
     parser.add_argument("--no-bare", action="store_true", help="skip the bare counterparts")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--pg-exclusive", action="store_true",
+                        help="the PostgreSQL server serves this bench only: count backends "
+                        "that exited in the window (the postmaster's cutime/cstime) in its CPU")
     parser.add_argument("--idle", type=float, default=5.0,
                         help="seconds of no load measured before the cells")
     parser.add_argument("--profile", choices=SCENARIOS,

@@ -85,29 +85,41 @@ def snapshot_tree(root: int, classify: Callable[[int, list[str]], str],
     return snap
 
 
-def cpu_ms(start: Snapshot, end: Snapshot) -> dict[str, float]:
+def cpu_ms(start: Snapshot, end: Snapshot, reaped: dict[str, str] | None = None
+           ) -> dict[str, float]:
     """CPU milliseconds per label between two snapshots of the same tree.
 
     A process is the same one in both only if its start time matches. One present only at the
     end started in the window: all its CPU is the window's. One present only at the start ended
-    in the window and its whole CPU reached its parent's cutime/cstime, under the parent's
-    label: what it had used before the window is taken off that label.
+    in the window and its whole CPU reached its parent's cutime/cstime, where what it had used
+    before the window is taken off. The reaped children's CPU of a process labelled L counts
+    under `reaped[L]` (default: L).
     """
+    reaped = reaped or {}
     totals: dict[str, float] = {}
 
     def add(label: str, ticks: int) -> None:
         totals[label] = totals.get(label, 0.0) + ticks * TICK_MS
 
     for t in end.times.values():
-        add(t.label, t.own + t.children)
+        add(t.label, t.own)
+        add(reaped.get(t.label, t.label), t.children)
     for t in start.times.values():
         twin = end.times.get(t.pid)
         if twin is not None and twin.started == t.started:
-            add(twin.label, -(t.own + t.children))
+            add(twin.label, -t.own)
+            add(reaped.get(twin.label, twin.label), -t.children)
         else:
             parent = start.times.get(t.ppid)
-            add(parent.label if parent is not None else t.label, -(t.own + t.children))
+            into = reaped.get(parent.label, parent.label) if parent is not None else t.label
+            add(into, -(t.own + t.children))
     return totals
+
+
+def vanished(start: Snapshot, end: Snapshot, label: str) -> int:
+    """Processes labelled `label` at the start that were gone at the end."""
+    return sum(1 for t in start.times.values() if t.label == label
+               and (end.times.get(t.pid) is None or end.times[t.pid].started != t.started))
 
 
 # --------------------------------------------------------------------------- labels
@@ -138,20 +150,23 @@ def trail_classifier(serve_pid: int) -> Callable[[int, list[str]], str]:
 
 _BACKEND = re.compile(r"^postgres: (?:\S+: )?(\S+) (\S+) (\S+\(\d+\)|\[local\])")
 
+# PostgreSQL's labels: `pg` the backends of the bench's database; `pg-server` the postmaster's
+# own CPU and its background processes (checkpointer, WAL writer, …: shared by every database);
+# `pg-exited` the postmaster's cutime/cstime, that is every backend that exited during the
+# window, of any database; `pg-other-db` live backends of other databases; `pg-measurement` the
+# bench's own connections.
+PG_REAPED = {"pg-server": "pg-exited"}
+
 
 def postgres_classifier(database: str, measurement_pids: set[int]
                         ) -> Callable[[int, list[str]], str]:
-    """`pg` for the server's own processes and the backends of `database`; `pg-other-db` for
-    backends of other databases (other users of a shared server: reported, not summed);
-    `pg-measurement` for the bench's own polling connections."""
-
     def classify(pid: int, argv: list[str]) -> str:
         if pid in measurement_pids:
             return "pg-measurement"
         found = _BACKEND.match(" ".join(argv))
-        if found and found.group(2) != database:
-            return "pg-other-db"
-        return "pg"
+        if found is None:
+            return "pg-server"
+        return "pg" if found.group(2) == database else "pg-other-db"
 
     return classify
 

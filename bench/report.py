@@ -34,15 +34,20 @@ class Cell:
     lag_by_projection: dict[str, list[float]] = field(default_factory=dict)
     load: tuple[float, ...] = ()
     profiles: dict[str, str] = field(default_factory=dict)
+    count_exited: bool = False  # whether PostgreSQL's figure includes `pg-exited`
+    pg_backends_exited: int = 0  # the bench database's backends that ended in the window
 
 
-def _per_request(cpu: dict[str, float], requests: int) -> dict[str, float]:
+def _per_request(cpu: dict[str, float], requests: int, count_exited: bool
+                 ) -> dict[str, float]:
     n = max(1, requests)
     per = {label: ms / n for label, ms in cpu.items()}
     per["trail"] = sum(per.get(role, 0.0) for role in TRAIL_ROLES)
-    app = per["trail"] + per.get("bare", 0.0)
-    # Backends of other databases are other tenants of a shared server: shown, not summed.
-    per["sum"] = app + per.get("pg", 0.0) + per.get("redis", 0.0)
+    # Live backends of other databases, and (unless the server is the bench's alone) backends
+    # that exited, belong to other tenants of a shared server: shown, not summed.
+    per["postgres"] = (per.get("pg", 0.0) + per.get("pg-server", 0.0)
+                       + (per.get("pg-exited", 0.0) if count_exited else 0.0))
+    per["sum"] = per["trail"] + per.get("bare", 0.0) + per["postgres"] + per.get("redis", 0.0)
     return per
 
 
@@ -63,14 +68,17 @@ def cell_figures(cell: Cell) -> dict[str, Any]:
         "error_examples": sorted(set(cell.errors))[:5],
         "cpu_ms": {k: round(v, 1) for k, v in cell.cpu_ms.items()},
         "cpu_ms_per_req": {k: round(v, 4) for k, v in
-                           _per_request(cell.cpu_ms, requests).items()},
+                           _per_request(cell.cpu_ms, requests, cell.count_exited).items()},
+        "postgres_counts_exited_backends": cell.count_exited,
+        "bench_db_backends_exited": cell.pg_backends_exited,
         "load_average": cell.load,
     }
     if cell.settled_cpu is not None:
         figures.update({
             "writes": cell.writes,
             "settled_cpu_ms_per_req": {k: round(v, 4) for k, v in
-                                       _per_request(cell.settled_cpu, requests).items()},
+                                       _per_request(cell.settled_cpu, requests,
+                                                    cell.count_exited).items()},
             "lag_ms": {"p50": _ms(cell.lag_ms, 0.5), "p99": _ms(cell.lag_ms, 0.99),
                        "max": _ms(cell.lag_ms, 1.0), "writes": len(cell.lag_ms),
                        "never_seen": cell.lag_missing},
@@ -125,8 +133,8 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
     cols = ("api", "projector", "notifier", "worker", "serve")
     print(f"{'scenario':<12}{'C':>3}" + "".join(f"{c:>10}" for c in cols)
           + f"{'app':>8}{'postgres':>10}{'redis':>8}{'sum':>8}{'settled':>9}"
-          f"{'loadgen':>9}{'pg other':>10}{'pg meas.':>10}")
-    print("-" * 147)
+          f"{'loadgen':>9}{'pg exited':>10}{'pg other':>10}{'pg meas.':>10}")
+    print("-" * 157)
     for f in rows:
         per = f["cpu_ms_per_req"]
         bare = f["scenario"].startswith("bare")
@@ -134,9 +142,10 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
         print(f"{f['scenario']:<12}{f['concurrency']:>3}"
               + "".join(f"{'-' if bare else _num(per.get(c, 0.0), '.3f'):>10}" for c in cols)
               + f"{_num(per.get('bare') if bare else per['trail'], '.3f'):>8}"
-              f"{_num(per.get('pg', 0.0), '.3f'):>10}{_num(per.get('redis', 0.0), '.3f'):>8}"
+              f"{_num(per['postgres'], '.3f'):>10}{_num(per.get('redis', 0.0), '.3f'):>8}"
               f"{_num(per['sum'], '.3f'):>8}{_num(settled, '.3f'):>9}"
               f"{_num(per.get('loadgen', 0.0), '.3f'):>9}"
+              f"{_num(per.get('pg-exited', 0.0), '.3f'):>10}"
               f"{_num(per.get('pg-other-db', 0.0), '.3f'):>10}"
               f"{_num(per.get('pg-measurement', 0.0), '.3f'):>10}")
     print()
@@ -144,6 +153,11 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
           f"{' '.join(f'{x:.2f}' for x in run['load_after'])}; PostgreSQL "
           f"{run.get('postgres')}, Redis {run.get('redis')}; Trail processes "
           f"{run.get('processes')}; API access-log lines {run.get('access_log_lines')}")
+    exited = [f"{f['scenario']} C={f['concurrency']}: {f['bench_db_backends_exited']}"
+              for f in rows if f["bench_db_backends_exited"]]
+    if exited and not any(c.count_exited for c in cells):
+        print("# !! backends of the bench database exited in a window (their CPU is under "
+              "'pg exited', not in 'postgres'): " + ", ".join(exited))
     idle = run.get("idle_cpu_ms_per_s", {})
     print("# idle system, ms of CPU per second: "
           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(idle.items())))
