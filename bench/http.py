@@ -90,10 +90,17 @@ class System:
         self.postmaster = postmaster_pid(self.conn)
         self.redis_pid = redis_pid(redis_client)
         self.trail_roles = procstat.trail_classifier(serve_pid)
+        self.pg_port = int(self.conn.info.port)
+        self.ports: dict[int, str] = {}
         self.pg_roles = procstat.postgres_classifier(
-            DATABASE, {self.conn.info.backend_pid, self.poller.backend_pid})
+            DATABASE, {self.conn.info.backend_pid, self.poller.backend_pid}, self.ports)
 
     def snapshot(self, bare: bool) -> dict[str, procstat.Snapshot]:
+        clients = {pid: role for role, pids in self.roles().items() for pid in pids}
+        if self.bare_pid is not None:
+            clients.update((pid, "bare") for pid in procstat.tree_pids(self.bare_pid))
+        self.ports.clear()
+        self.ports.update(procstat.client_ports(clients, self.pg_port))
         snaps = {"pg": procstat.snapshot_tree(self.postmaster, self.pg_roles)}
         if bare:
             assert self.bare_pid is not None
@@ -161,7 +168,11 @@ def run_cell(system: System, port: int, token: str | None, seeded: loadgen.Seede
     latencies, window_writes, errors, other_errors = rec.in_window(start, end)
     cell = Cell(scenario, users, end - start, latencies, errors, other_errors,
                 cpu(marks["start"], marks["end"]), count_exited=args.pg_exclusive)
-    cell.pg_backends_exited = procstat.vanished(marks["start"]["pg"], marks["end"]["pg"], "pg")
+    # `pg` and `pg:ROLE`: the bench database's backends (not `pg-server`, `pg-other-db`, …).
+    cell.pg_backends_exited = (
+        procstat.vanished(marks["start"]["pg"], marks["end"]["pg"], "pg:")
+        + sum(1 for t in marks["start"]["pg"].times.values() if t.label == "pg"
+              and t.pid not in marks["end"]["pg"].times))
     if writes:
         # The drain: until every projection has every write of the window (or after it) and
         # no email is left to send; the CPU until then is the window's deferred work too.

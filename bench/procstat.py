@@ -116,9 +116,9 @@ def cpu_ms(start: Snapshot, end: Snapshot, reaped: dict[str, str] | None = None
     return totals
 
 
-def vanished(start: Snapshot, end: Snapshot, label: str) -> int:
-    """Processes labelled `label` at the start that were gone at the end."""
-    return sum(1 for t in start.times.values() if t.label == label
+def vanished(start: Snapshot, end: Snapshot, prefix: str) -> int:
+    """Processes whose label starts with `prefix` at the start that were gone at the end."""
+    return sum(1 for t in start.times.values() if t.label.startswith(prefix)
                and (end.times.get(t.pid) is None or end.times[t.pid].started != t.started))
 
 
@@ -150,25 +150,47 @@ def trail_classifier(serve_pid: int) -> Callable[[int, list[str]], str]:
 
 _BACKEND = re.compile(r"^postgres: (?:\S+: )?(\S+) (\S+) (\S+\(\d+\)|\[local\])")
 
-# PostgreSQL's labels: `pg` the backends of the bench's database; `pg-server` the postmaster's
-# own CPU and its background processes (checkpointer, WAL writer, …: shared by every database);
-# `pg-exited` the postmaster's cutime/cstime, that is every backend that exited during the
-# window, of any database; `pg-other-db` live backends of other databases; `pg-measurement` the
-# bench's own connections.
+# PostgreSQL's labels: `pg:ROLE` the backends of the bench's database serving a client process
+# of that role (by the client's port), `pg` those whose client is not known; `pg-server` the
+# postmaster's own CPU and its background processes (checkpointer, WAL writer, …: shared by
+# every database); `pg-exited` the postmaster's cutime/cstime, that is every backend that exited
+# during the window, of any database; `pg-other-db` live backends of other databases;
+# `pg-measurement` the bench's own connections.
 PG_REAPED = {"pg-server": "pg-exited"}
 
 
-def postgres_classifier(database: str, measurement_pids: set[int]
+def postgres_classifier(database: str, measurement_pids: set[int], ports: dict[int, str]
                         ) -> Callable[[int, list[str]], str]:
+    """`ports` maps a client's local port to its role; the caller keeps it current
+    (`client_ports`) before each snapshot."""
+
     def classify(pid: int, argv: list[str]) -> str:
         if pid in measurement_pids:
             return "pg-measurement"
         found = _BACKEND.match(" ".join(argv))
         if found is None:
             return "pg-server"
-        return "pg" if found.group(2) == database else "pg-other-db"
+        if found.group(2) != database:
+            return "pg-other-db"
+        port = found.group(3).rpartition("(")[2].rstrip(")")
+        role = ports.get(int(port)) if port.isdigit() else None
+        return f"pg:{role}" if role else "pg"
 
     return classify
+
+
+def client_ports(roles: dict[int, str], server_port: int) -> dict[int, str]:
+    """Local port -> role of every TCP connection from the processes `roles` (pid -> role) to
+    `server_port`."""
+    ports: dict[int, str] = {}
+    for pid, role in roles.items():
+        try:
+            for conn in psutil.Process(pid).net_connections(kind="tcp"):
+                if conn.raddr and conn.raddr.port == server_port:
+                    ports[conn.laddr.port] = role
+        except psutil.Error:
+            continue
+    return ports
 
 
 def own_times() -> float:

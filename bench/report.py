@@ -38,14 +38,17 @@ class Cell:
     pg_backends_exited: int = 0  # the bench database's backends that ended in the window
 
 
-def _per_request(cpu: dict[str, float], requests: int, count_exited: bool
+def _per_request(cpu: dict[str, float], requests: int, count_exited: bool, bare: bool
                  ) -> dict[str, float]:
     n = max(1, requests)
     per = {label: ms / n for label, ms in cpu.items()}
     per["trail"] = sum(per.get(role, 0.0) for role in TRAIL_ROLES)
-    # Live backends of other databases, and (unless the server is the bench's alone) backends
-    # that exited, belong to other tenants of a shared server: shown, not summed.
-    per["postgres"] = (per.get("pg", 0.0) + per.get("pg-server", 0.0)
+    # The backends of the app under load (idle pools of the other app are left out); live
+    # backends of other databases, and (unless the server is the bench's alone) backends that
+    # exited, belong to other tenants of a shared server: shown, not summed.
+    clients = ("bare",) if bare else TRAIL_ROLES
+    per["pg-clients"] = sum(per.get(f"pg:{role}", 0.0) for role in clients)
+    per["postgres"] = (per["pg-clients"] + per.get("pg", 0.0) + per.get("pg-server", 0.0)
                        + (per.get("pg-exited", 0.0) if count_exited else 0.0))
     per["sum"] = per["trail"] + per.get("bare", 0.0) + per["postgres"] + per.get("redis", 0.0)
     return per
@@ -58,6 +61,7 @@ def _ms(values: list[float], p: float, scale: float = 1.0) -> float | None:
 
 def cell_figures(cell: Cell) -> dict[str, Any]:
     requests = len(cell.latencies)
+    bare = cell.scenario.startswith("bare")
     figures: dict[str, Any] = {
         "scenario": cell.scenario, "concurrency": cell.concurrency,
         "seconds": round(cell.seconds, 3), "requests": requests,
@@ -68,7 +72,7 @@ def cell_figures(cell: Cell) -> dict[str, Any]:
         "error_examples": sorted(set(cell.errors))[:5],
         "cpu_ms": {k: round(v, 1) for k, v in cell.cpu_ms.items()},
         "cpu_ms_per_req": {k: round(v, 4) for k, v in
-                           _per_request(cell.cpu_ms, requests, cell.count_exited).items()},
+                           _per_request(cell.cpu_ms, requests, cell.count_exited, bare).items()},
         "postgres_counts_exited_backends": cell.count_exited,
         "bench_db_backends_exited": cell.pg_backends_exited,
         "load_average": cell.load,
@@ -78,7 +82,7 @@ def cell_figures(cell: Cell) -> dict[str, Any]:
             "writes": cell.writes,
             "settled_cpu_ms_per_req": {k: round(v, 4) for k, v in
                                        _per_request(cell.settled_cpu, requests,
-                                                    cell.count_exited).items()},
+                                                    cell.count_exited, bare).items()},
             "lag_ms": {"p50": _ms(cell.lag_ms, 0.5), "p99": _ms(cell.lag_ms, 0.99),
                        "max": _ms(cell.lag_ms, 1.0), "writes": len(cell.lag_ms),
                        "never_seen": cell.lag_missing},
@@ -153,6 +157,19 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
           f"{' '.join(f'{x:.2f}' for x in run['load_after'])}; PostgreSQL "
           f"{run.get('postgres')}, Redis {run.get('redis')}; Trail processes "
           f"{run.get('processes')}; API access-log lines {run.get('access_log_lines')}")
+    print()
+    print("PostgreSQL's ms of CPU per request, by the client its backends serve")
+    pg_cols = ("api", "projector", "notifier", "worker", "bare")
+    print(f"{'scenario':<12}{'C':>3}" + "".join(f"{c:>10}" for c in pg_cols)
+          + f"{'unknown':>10}{'server':>10}{'postgres':>10}")
+    print("-" * 105)
+    for f in rows:
+        per = f["cpu_ms_per_req"]
+        print(f"{f['scenario']:<12}{f['concurrency']:>3}"
+              + "".join(f"{_num(per.get(f'pg:{c}', 0.0), '.3f'):>10}" for c in pg_cols)
+              + f"{_num(per.get('pg', 0.0), '.3f'):>10}{_num(per.get('pg-server', 0.0), '.3f'):>10}"
+              f"{_num(per['postgres'], '.3f'):>10}")
+    print()
     exited = [f"{f['scenario']} C={f['concurrency']}: {f['bench_db_backends_exited']}"
               for f in rows if f["bench_db_backends_exited"]]
     if exited and not any(c.count_exited for c in cells):
