@@ -20,6 +20,7 @@ import msgspec
 
 TAGS = ("backend", "frontend", "db", "ops", "docs")
 PRIORITIES = ("low", "medium", "high", "urgent")
+REQUEST_TIMEOUT = 30.0  # a request that takes longer counts as an error (the bench never hangs)
 
 
 class HttpError(Exception):
@@ -38,7 +39,15 @@ class Connection:
 
     async def request(self, method: str, path: str, body: Any = None
                       ) -> tuple[int, int | None, bytes]:
-        """(status, Trail-Position or None, body)."""
+        """(status, Trail-Position or None, body); HttpError after REQUEST_TIMEOUT."""
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                return await self._request(method, path, body)
+        except TimeoutError:
+            await self.close()
+            raise HttpError(f"no answer within {REQUEST_TIMEOUT:.0f} s") from None
+
+    async def _request(self, method: str, path: str, body: Any) -> tuple[int, int | None, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
