@@ -149,6 +149,7 @@ def run_cell(system: System, port: int, token: str | None, seeded: loadgen.Seede
     samplers: dict[str, Any] = {}
 
     def at_start() -> None:
+        marks["machine"] = procstat.machine_ms()
         marks["start"] = system.snapshot(bare)
         if profile_to is not None:
             for role, pids in system.roles().items():
@@ -160,6 +161,8 @@ def run_cell(system: System, port: int, token: str | None, seeded: loadgen.Seede
 
     def at_end() -> None:
         marks["end"] = system.snapshot(bare)
+        machine = procstat.machine_ms()
+        marks["machine"] = {k: v - marks["machine"][k] for k, v in machine.items()}
         if writes:
             marks["backlog"] = outbox_backlog(system.conn)
 
@@ -167,7 +170,8 @@ def run_cell(system: System, port: int, token: str | None, seeded: loadgen.Seede
                                   args.seconds, rec, at_start, at_end)
     latencies, window_writes, errors, other_errors = rec.in_window(start, end)
     cell = Cell(scenario, users, end - start, latencies, errors, other_errors,
-                cpu(marks["start"], marks["end"]), count_exited=args.pg_exclusive)
+                cpu(marks["start"], marks["end"]), count_exited=args.pg_exclusive,
+                machine=marks["machine"])
     # `pg` and `pg:ROLE`: the bench database's backends (not `pg-server`, `pg-other-db`, …).
     cell.pg_backends_exited = (
         procstat.vanished(marks["start"]["pg"], marks["end"]["pg"], "pg:")

@@ -36,6 +36,7 @@ class Cell:
     profiles: dict[str, str] = field(default_factory=dict)
     count_exited: bool = False  # whether PostgreSQL's figure includes `pg-exited`
     pg_backends_exited: int = 0  # the bench database's backends that ended in the window
+    machine: dict[str, float] = field(default_factory=dict)  # the machine's CPU ms, /proc/stat
 
 
 def _per_request(cpu: dict[str, float], requests: int, count_exited: bool, bare: bool
@@ -77,6 +78,18 @@ def cell_figures(cell: Cell) -> dict[str, Any]:
         "bench_db_backends_exited": cell.pg_backends_exited,
         "load_average": cell.load,
     }
+    if cell.machine and cell.seconds:
+        # CPUs' worth over the window: the whole machine busy, the system measured here, and
+        # everything else but the load generator (other tenants of a shared machine).
+        per = figures["cpu_ms_per_req"]
+        system = per["sum"] * requests / 1000 / cell.seconds
+        busy = cell.machine["busy"] / 1000 / cell.seconds
+        loadgen = cell.cpu_ms.get("loadgen", 0.0) / 1000 / cell.seconds
+        figures["machine_cpus"] = {
+            "busy": round(busy, 2), "system": round(system, 2),
+            "others": round(max(0.0, busy - system - loadgen), 2),
+            "steal": round(cell.machine["steal"] / 1000 / cell.seconds, 2),
+        }
     if cell.settled_cpu is not None:
         figures.update({
             "writes": cell.writes,
@@ -114,13 +127,17 @@ def _num(value: float | None, fmt: str = ".1f") -> str:
     return "-" if value is None else format(value, fmt)
 
 
+def _cpus(machine: dict[str, float] | None) -> str:
+    return "-" if not machine else f"{machine['system']:.2f}/{machine['others']:.2f}"
+
+
 def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
     rows = figures(cells)
     print()
     print(f"{'scenario':<12}{'C':>3}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
           f"{'bare':>12}{'bare/s':>8}{'ratio':>7}{'lag p50':>9}{'lag p99':>9}{'lag max':>9}"
-          f"{'unsent':>8}{'drain s':>8}{'load':>11}")
-    print("-" * 127)
+          f"{'unsent':>8}{'drain s':>8}{'load':>11}{'CPUs sys/others':>16}")
+    print("-" * 143)
     for f in rows:
         lag = f.get("lag_ms", {})
         load = f["load_average"]
@@ -130,7 +147,8 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
               f"{_num(f.get('bare_req_s'), '.0f'):>8}{_num(f.get('ratio_to_bare'), '.2f'):>7}"
               f"{_num(lag.get('p50')):>9}{_num(lag.get('p99')):>9}{_num(lag.get('max')):>9}"
               f"{_num(f.get('outbox_unsent_at_end'), 'd'):>8}{_num(f.get('drain_s')):>8}"
-              f"{'->'.join(f'{x:.1f}' for x in load):>11}")
+              f"{'->'.join(f'{x:.1f}' for x in load):>11}"
+              f"{_cpus(f.get('machine_cpus')):>16}")
     print()
     print("ms of CPU per request (window; 'settled' = from the window's start until projections "
           "and emails caught up)")
