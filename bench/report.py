@@ -120,6 +120,10 @@ def figures(cells: list[Cell]) -> list[dict[str, Any]]:
             f["bare"] = counterpart["scenario"]
             f["bare_req_s"] = counterpart["req_s"]
             f["ratio_to_bare"] = round(f["req_s"] / counterpart["req_s"], 3)
+            # What the req/s ratio would be with both CPU-bound on the same free cores: on a
+            # shared machine the scheduler gives the bare app and Trail different shares.
+            f["cpu_ratio_to_bare"] = round(counterpart["cpu_ms_per_req"]["sum"]
+                                           / max(f["cpu_ms_per_req"]["sum"], 1e-9), 3)
     return out
 
 
@@ -135,9 +139,10 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
     rows = figures(cells)
     print()
     print(f"{'scenario':<12}{'C':>3}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
-          f"{'bare':>12}{'bare/s':>8}{'ratio':>7}{'lag p50':>9}{'lag p99':>9}{'lag max':>9}"
+          f"{'bare':>12}{'bare/s':>8}{'ratio':>7}{'cpu r.':>7}"
+          f"{'lag p50':>9}{'lag p99':>9}{'lag max':>9}"
           f"{'unsent':>8}{'drain s':>8}{'load':>11}{'CPUs sys/others':>16}")
-    print("-" * 143)
+    print("-" * 150)
     for f in rows:
         lag = f.get("lag_ms", {})
         load = f["load_average"]
@@ -145,6 +150,7 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
               f"{_num(f['p50_ms'], '.2f'):>8}{_num(f['p99_ms'], '.2f'):>8}"
               f"{f['errors'] + f['errors_outside_window']:>7}{f.get('bare', '-'):>12}"
               f"{_num(f.get('bare_req_s'), '.0f'):>8}{_num(f.get('ratio_to_bare'), '.2f'):>7}"
+              f"{_num(f.get('cpu_ratio_to_bare'), '.2f'):>7}"
               f"{_num(lag.get('p50')):>9}{_num(lag.get('p99')):>9}{_num(lag.get('max')):>9}"
               f"{_num(f.get('outbox_unsent_at_end'), 'd'):>8}{_num(f.get('drain_s')):>8}"
               f"{'->'.join(f'{x:.1f}' for x in load):>11}"
