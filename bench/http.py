@@ -3,7 +3,7 @@ worker), driven over loopback, with the CPU every process spends per request, th
 lag, the email backlog, and bare counterparts measured in the same run.
 
     uv run python -m bench.http --seconds 10
-    uv run python -m bench.http --seconds 10 --profile create
+    uv run python -m bench.http --seconds 20 --profile create
 
 (`-m`: as a script, this file would shadow the standard library's `http` package.)
 
