@@ -20,6 +20,7 @@ from api.routes import (
     comments,
     events,
     health,
+    live,
     messages,
     notifications,
     preferences,
@@ -54,7 +55,7 @@ def create_app(services: ApiServices) -> Litestar:
         opt=AUTHENTICATED,
     )
     return Litestar(
-        route_handlers=[*auth.ROUTES, *health.ROUTES, *docs_routes(), protected],
+        route_handlers=[*auth.ROUTES, *health.ROUTES, *live.ROUTES, *docs_routes(), protected],
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
@@ -66,4 +67,5 @@ def create_app(services: ApiServices) -> Litestar:
         middleware=[DefineMiddleware(IdempotencyMiddleware, store=store, tokens=context.tokens)],
         openapi_config=openapi_config(),
         state=State({"context": context}),
+        on_shutdown=[context.live.stop],
     )

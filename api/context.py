@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.live.hub import LiveHub
 from api.ratelimit import LoginLimiter
 from api.services import ApiServices
 from api.tokens import TokenIssuer
@@ -15,6 +16,7 @@ class Context:
     services: ApiServices
     tokens: TokenIssuer
     limiter: LoginLimiter
+    live: LiveHub
 
     @classmethod
     def build(cls, services: ApiServices) -> Context:
@@ -28,6 +30,7 @@ class Context:
                 per_address=settings.login_failures_per_address,
                 window=settings.login_window,
             ),
+            live=LiveHub(services.pool),
         )
 
     @property

@@ -35,7 +35,6 @@ class ApiSettings:
     # A request still marked in flight after this long died with its process; its key may be
     # used again (see docs/API-NOTES.md).
     idempotency_abandoned_after: timedelta = timedelta(minutes=5)
-    stream_poll_interval: float = 0.5
     stream_heartbeat: float = 15.0
 
 

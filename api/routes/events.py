@@ -1,30 +1,35 @@
-"""The global event log for auditors and integrations: a page at a time, or as a live stream."""
+"""The global event log for auditors and integrations: a page at a time, or as a live stream.
+
+The stream is served by the process's live follower (`api.live`), with the same rule as every
+live stream: admins get every event (but the conversations they take part in only), anyone else
+the events of the tickets it may see now and of the conversations it takes part in. It ends when
+the token expires, the password changes or the account is deactivated; a role change applies to
+the very next event, and a replay from `Last-Event-ID` is shown with the visibility of now.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-import anyio
-import msgspec
 from anyio import to_thread
-from litestar import get
+from litestar import Request, get
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.context import Context
 from api.errors import problem_responses
+from api.live.session import Session
+from api.live.slots import EventSlot
+from api.live.stream import Stream
 from api.paging import Cursor, Limit
-from commands.errors import NotFound, Unauthenticated
+from api.tokens import bearer_token
 from commands.permissions import Actor, require_admin
 from eventlog.audit import LogEntry, log_entries
 from projections.paging import Page, decode_cursor, page
 
 TAGS = ["audit"]
-# Events read from the log per poll of a stream; a full batch is followed at once by the next.
-STREAM_BATCH = 200
 
 
 @get(
@@ -55,90 +60,60 @@ def list_events(
     return page(entries, limit, "events", lambda entry: (entry.position,), lambda e: e)
 
 
-class EventFeed:
-    """The log as one caller may see it: admins everything, anyone else the events of the
-    tickets it may see now (`domain.visibility`)."""
-
-    def __init__(self, context: Context, actor: Actor, after: int) -> None:
-        self._context = context
-        self.actor = actor
-        self.after = after
-
-    def poll(self) -> list[LogEntry]:
-        with self._context.services.pool.connection() as conn:
-            entries = log_entries(conn, after=self.after, limit=STREAM_BATCH)
-        if entries:
-            self.after = entries[-1].position
-        return [e for e in entries if self._visible(e)]
-
-    def refresh_actor(self) -> None:
-        """Apply a role change, and end the feed (Unauthenticated) for a deactivated account."""
-        self.actor = self._context.commands.accounts.actor(self.actor.id)
-
-    def _visible(self, entry: LogEntry) -> bool:
-        if not entry.type.startswith(("Ticket.", "Project.", "User.", "Claim.")):
-            # Messages are private to a ticket's participants; other facts about a ticket
-            # are not the ticket's events.
-            return False
-        if self.actor.is_admin:
-            return True
-        if entry.ticket_id is None or not entry.type.startswith("Ticket."):
-            return False
-        try:
-            self._context.commands.tickets.get(self.actor, entry.ticket_id)
-        except NotFound:
-            return False
-        return True
-
-
-async def _stream(feed: EventFeed, interval: float, heartbeat: float) -> AsyncIterator[
-    ServerSentEventMessage
-]:
-    last_beat = time.monotonic()
-    while True:
-        entries = await to_thread.run_sync(feed.poll)
-        for entry in entries:
-            yield ServerSentEventMessage(
-                data=msgspec.json.encode(entry).decode(), event=entry.type, id=entry.position
-            )
-        if time.monotonic() - last_beat >= heartbeat:
-            try:
-                await to_thread.run_sync(feed.refresh_actor)
-            except Unauthenticated:
-                return
-            last_beat = time.monotonic()
-            # A comment line: keeps proxies from closing an idle connection.
-            yield ServerSentEventMessage(comment="keep-alive")
-        if len(entries) < STREAM_BATCH:
-            await anyio.sleep(interval)
-
-
 @get(
     "/events/stream",
     tags=TAGS,
     summary="Server-Sent Events of new events the caller may see",
     description="Each event's SSE `id` is its position and its `event` its type; send "
     "`Last-Event-ID` to resume after a position. Admins see every event; others the events "
-    "of the tickets they may see.",
+    "of the tickets they may see now; messages go to their conversation's participants only. "
+    "The stream ends when the token expires, the password changes or the account is "
+    "deactivated.",
     media_type="text/event-stream",
     responses=problem_responses(401, 422),
 )
 async def stream_events(
+    request: Request[Any, Any, Any],
     context: Context,
     actor: Actor,
     last_event_id: Annotated[
         int | None, Parameter(header="Last-Event-ID", ge=0, required=False)
     ] = None,
 ) -> ServerSentEvent:
-    start = last_event_id
-    if start is None:
-        start = await to_thread.run_sync(context.commands.store.current_position)
-    settings = context.services.settings
-    feed = EventFeed(context, actor, start)
+    _, issued_at, expires_at = context.tokens.claims(
+        bearer_token(request.headers.get("authorization")))
+    session = Session(actor, issued_at=issued_at, expires_at=expires_at, everything=True)
+    hub = context.live
+    hub.join(session)
+    # Before the head is read: the hub's ring holds whatever comes after this moment.
+    hub.place(session)
+    if last_event_id is None:
+        last_event_id = await to_thread.run_sync(context.commands.store.current_position)
+    session.started = True
+    session.position = session.notified = last_event_id
+
+    def verify() -> Actor:
+        return context.commands.accounts.actor(actor.id, issued_at)
+
+    stream = Stream(session, hub, lambda: to_thread.run_sync(verify),
+                    heartbeat=context.services.settings.stream_heartbeat)
     return ServerSentEvent(
-        _stream(feed, settings.stream_poll_interval, settings.stream_heartbeat),
+        _messages(stream),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _messages(stream: Stream) -> AsyncIterator[ServerSentEventMessage]:
+    try:
+        async for output in stream.outputs():
+            if output is None:
+                # A comment line: keeps proxies from closing an idle connection.
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
+            elif isinstance(output, EventSlot):
+                yield ServerSentEventMessage(data=output.sse, event=output.entry.type,
+                                             id=output.position)
+    finally:
+        stream.hub.leave(stream.session)
 
 
 ROUTES = [list_events, stream_events]

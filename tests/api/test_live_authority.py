@@ -1,0 +1,140 @@
+"""Live streams do not outlive their authority: a deactivation, a password change or a demotion
+out of sight closes a WebSocket with 4403 within 5 s and ends an SSE stream; a replay is shown
+with the visibility the user has now."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from commands.services import Commands
+from tests.api.conftest import Accounts, Client, new_ticket
+from tests.api.live import live
+from tests.api.test_stream import read_events
+
+# The contract's bound from the change to the close.
+CLOSE_WITHIN = 5.0
+
+
+def newcomer(client: Client, accounts: Accounts, role: str = "developer"
+             ) -> tuple[str, str, str]:
+    """A fresh account of `role`: (id, token, email)."""
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    user = client.register("New Comer", email)
+    if role != "reporter":
+        response = client.patch(f"/users/{user['id']}", accounts.admin.token, json={"role": role})
+        assert response.status_code == 200
+    return user["id"], client.login(email), email
+
+
+def change_password(app: Commands, email: str, token_issued: float) -> None:
+    """A password reset of the user, in a later second than its token (tokens carry whole
+    seconds, and a token of the same second as the change stays valid)."""
+    while time.time() < int(token_issued) + 1:
+        time.sleep(int(token_issued) + 1 - time.time())
+    found = app.accounts.start_password_reset(email)
+    assert found is not None
+    app.accounts.finish_password_reset(found[1], "a whole new one 7")
+
+
+def closes(action: Callable[[], Any], api_url: str, token: str, *topics: str) -> int | None:
+    with live(api_url, token) as ws:
+        ws.subscribe(*topics)
+        action()
+        started = time.monotonic()
+        code = ws.closed_with(timeout=CLOSE_WITHIN + 1)
+        assert time.monotonic() - started <= CLOSE_WITHIN
+        return code
+
+
+def test_a_deactivated_user_is_closed_with_4403(
+    api_url: str, client: Client, accounts: Accounts
+) -> None:
+    user_id, token, _ = newcomer(client, accounts)
+    code = closes(lambda: client.patch(f"/users/{user_id}", accounts.admin.token,
+                                       json={"status": "deactivated"}),
+                  api_url, token, "notifications")
+    assert code == 4403
+
+
+def test_a_password_change_closes_with_4403(
+    api_url: str, client: Client, accounts: Accounts, app: Commands
+) -> None:
+    _, token, email = newcomer(client, accounts)
+    issued = time.time()
+    code = closes(lambda: change_password(app, email, issued), api_url, token,
+                  "notifications")
+    assert code == 4403
+
+
+def test_a_demotion_out_of_sight_closes_with_4403_and_one_in_sight_does_not(
+    api_url: str, client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    user_id, token, _ = newcomer(client, accounts)
+    theirs = new_ticket(client, accounts.admin.token, project["id"])
+    code = closes(lambda: client.patch(f"/users/{user_id}", accounts.admin.token,
+                                       json={"role": "reporter"}),
+                  api_url, token, f"ticket:{theirs['id']}")
+    assert code == 4403
+
+    other_id, other_token, _ = newcomer(client, accounts)
+    with live(api_url, other_token) as ws:
+        ws.subscribe(f"project:{project['id']}")
+        client.patch(f"/users/{other_id}", accounts.admin.token, json={"role": "reporter"})
+        # Still open, and now shown only what a reporter sees: not the admin's ticket...
+        hidden = new_ticket(client, accounts.admin.token, project["id"])
+        client.patch(f"/tickets/{hidden['id']}", accounts.admin.token, json={"title": "x"})
+        own = client.post("/tickets", other_token, json={"project_id": project["id"],
+                                                         "title": "mine"})
+        assert own.status_code == 201
+        assert ws.recv()["ticket_id"] == own.json()["id"]
+
+
+def sse_ends(action: Callable[[], Any], client: Client, token: str) -> None:
+    """The stream ends (the response completes) after `action`, within the bound."""
+    ended = threading.Event()
+
+    def read() -> None:
+        with client.http.stream("GET", "/events/stream", headers={
+                "Authorization": f"Bearer {token}"}, timeout=httpx.Timeout(30)) as response:
+            assert response.status_code == 200
+            opened.set()
+            for _ in response.iter_lines():
+                pass
+        ended.set()
+
+    opened = threading.Event()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert opened.wait(15)
+    action()
+    assert ended.wait(CLOSE_WITHIN + 1), "the stream outlived its authority"
+
+
+def test_an_sse_stream_ends_on_deactivation_and_on_a_password_change(
+    client: Client, accounts: Accounts, app: Commands
+) -> None:
+    user_id, token, _ = newcomer(client, accounts)
+    sse_ends(lambda: client.patch(f"/users/{user_id}", accounts.admin.token,
+                                  json={"status": "deactivated"}), client, token)
+    _, token, email = newcomer(client, accounts)
+    issued = time.time()
+    sse_ends(lambda: change_password(app, email, issued), client, token)
+
+
+def test_an_sse_replay_uses_the_visibility_the_user_has_now(
+    client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    user_id, token, _ = newcomer(client, accounts)
+    start = client.post("/notifications/read-all", token).headers["Trail-Position"]
+    hidden = new_ticket(client, accounts.admin.token, project["id"])
+    client.patch(f"/tickets/{hidden['id']}", accounts.admin.token, json={"title": "secret"})
+    client.patch(f"/users/{user_id}", accounts.admin.token, json={"role": "reporter"})
+    own = new_ticket(client, token, project["id"])
+    events = read_events(client, token, 1, last_event_id=start)
+    assert events[0]["data"]["ticket_id"] == own["id"]
