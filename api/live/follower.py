@@ -46,8 +46,12 @@ RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 def model_position(conn: Connection[DictRow], name: str) -> int:
-    row = conn.execute("SELECT position FROM projection_versions WHERE name = %s", (name,),
-                       prepare=True).fetchone()
+    """How far read model `name` has got; 0 before any projector has run."""
+    try:
+        row = conn.execute("SELECT position FROM projection_versions WHERE name = %s", (name,),
+                           prepare=True).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return 0
     return int(row["position"]) if row else 0
 
 

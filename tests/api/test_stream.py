@@ -11,8 +11,8 @@ import httpx
 from tests.api.conftest import Accounts, Client, new_ticket
 
 
-def read_events(client: Client, token: str, count: int,
-                last_event_id: str | None = None) -> list[dict[str, Any]]:
+def read_events(client: Client, token: str, count: int, last_event_id: str | None = None,
+                opened: threading.Event | None = None) -> list[dict[str, Any]]:
     """The next `count` events of the stream (id, event, data); a 15 s silence fails."""
     headers = {"Authorization": f"Bearer {token}"}
     if last_event_id is not None:
@@ -23,6 +23,8 @@ def read_events(client: Client, token: str, count: int,
                             timeout=httpx.Timeout(15)) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
+        if opened is not None:
+            opened.set()
         for line in response.iter_lines():
             if line.startswith("id: "):
                 current["id"] = line[4:]
@@ -53,11 +55,12 @@ def test_the_stream_resumes_after_last_event_id(client: Client, accounts: Accoun
 def test_new_events_arrive_live(client: Client, accounts: Accounts,
                                 project: dict[str, Any]) -> None:
     got: list[dict[str, Any]] = []
+    opened = threading.Event()
     reader = threading.Thread(target=lambda: got.extend(
-        read_events(client, accounts.developer.token, 1)))
+        read_events(client, accounts.developer.token, 1, opened=opened)))
     reader.start()
-    # Give the stream a moment to take its starting position, then write.
-    threading.Event().wait(1.0)
+    # The stream has taken its starting position once its response has begun.
+    assert opened.wait(15)
     ticket = new_ticket(client, accounts.admin.token, project["id"])
     reader.join(timeout=20)
     assert got and got[0]["data"]["ticket_id"] == ticket["id"]
