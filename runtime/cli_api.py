@@ -57,5 +57,8 @@ def api_command(host: str | None, port: int | None, workers: int) -> None:
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=5,
+            # Live frames are small JSON: compressing them saves little, and each connection's
+            # compressor costs about 40 KiB (docs/PERFORMANCE.md, "Live updates").
+            ws_per_message_deflate=False,
             log_level="info",
         )
