@@ -14,8 +14,10 @@ from uuid import UUID, uuid4
 from commands.accounts import Accounts
 from commands.base import Trail
 from commands.credentials import Credentials
+from commands.links import Links
 from commands.numbering import TicketNumbers
 from commands.projects import Projects
+from commands.teams import Teams
 from commands.tickets import Tickets
 
 
@@ -29,6 +31,8 @@ class Commands:
     accounts: Accounts
     projects: Projects
     tickets: Tickets
+    links: Links
+    teams: Teams
 
     def close(self) -> None:
         self.store.close()
@@ -54,4 +58,6 @@ def build_commands(
         ),
         projects=Projects(store, clock=clock, new_id=new_id),
         tickets=Tickets(store, TicketNumbers(datastore), clock=clock, new_id=new_id),
+        links=Links(store, clock=clock, new_id=new_id),
+        teams=Teams(store, clock=clock, new_id=new_id),
     )

@@ -61,6 +61,8 @@ PRIORITY_RANK: dict[Priority, int] = {
 }
 
 UNRESOLVED = frozenset({Status.OPEN, Status.IN_PROGRESS})
+# Done, for a blocker and for a parent's progress: neither open nor in progress.
+DONE = frozenset({Status.RESOLVED, Status.CLOSED})
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000

@@ -8,10 +8,11 @@ from typing import Any
 from domain.claim import Claim
 from domain.history import TOPIC_PREFIX, event_topic, event_type
 from domain.project import Project
+from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import User
 
-AGGREGATES = (Claim, Project, Ticket, User)
+AGGREGATES = (Claim, Project, Team, Ticket, User)
 
 __all__ = ["AGGREGATES", "TOPIC_PREFIX", "event_topic", "event_type", "topics_of"]
 
