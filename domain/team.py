@@ -15,7 +15,11 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import FieldError, require
 from domain.stamped import StampedAggregate
-from domain.values import Stamp, clean_name
+from domain.values import NAME_MAX, NAME_MIN, Stamp, clean_line
+
+
+def clean_team_name(errors: list[FieldError], value: str) -> str:
+    return clean_line(errors, "name", value, low=NAME_MIN, high=NAME_MAX)
 
 
 class Team(StampedAggregate):
@@ -72,7 +76,7 @@ class Team(StampedAggregate):
     @classmethod
     def form(cls, stamp: Stamp, *, team_id: UUID, name: str, lead_id: UUID | None) -> Team:
         errors: list[FieldError] = []
-        clean = clean_name(errors, name)
+        clean = clean_team_name(errors, name)
         require(errors)
         members = () if lead_id is None else (lead_id,)
         return cls._begin(cls.Formed, stamp, team_id, name=clean, lead_id=lead_id,
@@ -80,7 +84,7 @@ class Team(StampedAggregate):
 
     def rename(self, stamp: Stamp, name: str) -> None:
         errors: list[FieldError] = []
-        clean = clean_name(errors, name)
+        clean = clean_team_name(errors, name)
         require(errors)
         if clean != self.name:
             self._record(stamp, self.Renamed, old_name=self.name, name=clean)
