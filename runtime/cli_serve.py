@@ -21,7 +21,7 @@ from types import FrameType
 
 import click
 
-from runtime.embedded import resolve_services
+from runtime.embedded import EmbeddedServiceError, resolve_services
 from runtime.embedded_watch import ServiceWatcher
 from runtime.settings import Settings, secret_key_or_generate
 from runtime.settings import settings as load_settings
@@ -81,7 +81,7 @@ def _announce_when_ready(url: str, supervisor: Supervisor) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     warned = False
     while not supervisor.stopping.wait(0.3):
-        if supervisor.is_running("api") and _health_ok(url) and supervisor.is_running("api"):
+        if _health_ok(url) and supervisor.is_running("api"):
             click.echo(f"Trail is running at {url}  (API docs: {url}/docs)")
             return
         if not warned and time.monotonic() > deadline:
@@ -139,6 +139,8 @@ def serve_command(host: str | None, port: int | None) -> None:
         crash_loop = _serve(settings, signals, host, port)
     except KeyboardInterrupt:
         crash_loop = None
+    except EmbeddedServiceError as error:
+        raise click.ClickException(str(error)) from error
     if crash_loop is not None:
         click.echo(f"Trail stopped: {crash_loop.report()}", err=True)
         sys.exit(1)
