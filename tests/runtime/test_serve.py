@@ -9,9 +9,10 @@ import socket
 import subprocess
 import threading
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,7 +25,9 @@ STOP_TIMEOUT = 30.0
 def _serve(port: int, data_dir: Path, database_url: str, redis_url: str,
            stderr: int) -> subprocess.Popen[str]:
     env = {**os.environ, "TRAIL_DATA_DIR": str(data_dir), "DATABASE_URL": database_url,
-           "REDIS_URL": redis_url}
+           "REDIS_URL": redis_url,
+           # Its own queues: serve's email worker must not take other tests' messages.
+           "TRAIL_EMAIL_NAMESPACE": f"trail-serve-test-{uuid.uuid4().hex[:8]}"}
     return subprocess.Popen(["uv", "run", "trail", "serve", "--port", str(port)], cwd=REPO_ROOT,
                             env=env, text=True, stdout=subprocess.PIPE, stderr=stderr)
 
@@ -42,11 +45,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-def _other_db(redis_url: str, db: int) -> str:
-    # Not the tests' db: serve's email worker must not consume other tests' messages.
-    return urlunsplit(urlsplit(redis_url)._replace(path=f"/{db}"))
 
 
 def test_a_busy_port_is_one_clear_line_and_exit_1_before_anything_starts(
@@ -69,7 +67,7 @@ def test_it_announces_its_url_once_its_api_answers_and_stops_cleanly_on_sigterm(
 ) -> None:
     port = _free_port()
     # stderr carries the children's logs; only what serve itself says to the user is checked.
-    process = _serve(port, tmp_path / "data", scratch_database_url, _other_db(redis_url, 14),
+    process = _serve(port, tmp_path / "data", scratch_database_url, redis_url,
                      stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     lines: list[str] = []
