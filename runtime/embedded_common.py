@@ -108,7 +108,7 @@ def secure_data_dir(path: Path) -> None:
         except KeyError:
             path.chmod(0o700)
             return
-        os.chown(path, 0, gid)
+        os.chown(path, -1, gid)
         path.chmod(0o710)
     else:
         path.chmod(0o700)
