@@ -92,11 +92,15 @@ class _Cluster:
         self.log_path = data_dir / "postgres.log"
         self.password_file = data_dir / "postgres.password"
         self.user = postgres_os_user()
-        # After the server user exists: as root, the data dir must let it through.
-        secure_data_dir(data_dir)
-        if self.user is not None:
-            grant_traverse(data_dir.parent)
+        self._grant_access()
         self.password = password_from_file(self.password_file)
+
+    def _grant_access(self) -> None:
+        # After the server user exists: as root, the data dir and its parents must let it
+        # through; checked again at each restart, since others may have tightened a parent.
+        secure_data_dir(self.pgdata.parent)
+        if self.user is not None:
+            grant_traverse(self.pgdata.parent.parent)
 
     def url(self, port: int, database: str) -> str:
         return (f"postgresql://{POSTGRES_SUPERUSER}:{self.password}@{LOOPBACK}:{port}"
@@ -163,6 +167,7 @@ class _Cluster:
                 raise EmbeddedServiceError(
                     f"port {port} is taken by another program; PostgreSQL cannot return on it"
                 )
+            self._grant_access()
             self._clear_leftovers(port)
             self._start_postmaster(port)
             self._wait(port, time.monotonic() + STARTUP_TIMEOUT)

@@ -18,14 +18,15 @@ import pytest
 from runtime.embedded import EmbeddedService, start_postgres
 from runtime.embedded_pg_auth import HBA_CONF
 from runtime.embedded_watch import ServiceWatcher
-from tests.runtime.support import wait_until_dead
+from tests.runtime.support import embedded_data_dir, wait_until_dead
 
 ANSWER_TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("embedded-pg")
+def data_dir() -> Iterator[Path]:
+    with embedded_data_dir() as path:
+        yield path
 
 
 @pytest.fixture(scope="module")
@@ -115,26 +116,32 @@ def _long_query(url: str) -> None:
         pass
 
 
-def test_a_cluster_with_trust_authentication_is_upgraded_in_place(tmp_path: Path) -> None:
-    service = start_postgres(tmp_path)
+@pytest.fixture
+def legacy_data_dir() -> Iterator[Path]:
+    with embedded_data_dir() as path:
+        yield path
+
+
+def test_a_cluster_with_trust_authentication_is_upgraded_in_place(legacy_data_dir: Path) -> None:
+    service = start_postgres(legacy_data_dir)
     with psycopg.connect(service.url, autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (n int)")
         conn.execute("INSERT INTO kept VALUES (1)")
     service.stop()
-    # What an earlier Trail left: trust rules and no password file.
-    (tmp_path / "postgres" / "pg_hba.conf").write_text(
+    # What an earlier Trail left: trust rules, no password file, a data dir open to all.
+    (legacy_data_dir / "postgres" / "pg_hba.conf").write_text(
         "local all all trust\nhost all all 127.0.0.1/32 trust\n")
-    (tmp_path / "postgres.password").unlink()
-    tmp_path.chmod(0o755)
+    (legacy_data_dir / "postgres.password").unlink()
+    legacy_data_dir.chmod(0o755)
 
-    upgraded = start_postgres(tmp_path)
+    upgraded = start_postgres(legacy_data_dir)
     try:
         assert upgraded.url != service.url
         with psycopg.connect(upgraded.url) as conn:
             assert conn.execute("SELECT n FROM kept").fetchall() == [(1,)]
         with pytest.raises(psycopg.OperationalError, match="no password supplied"):
             psycopg.connect(_without_password(upgraded.url), connect_timeout=5)
-        assert _mode(tmp_path / "postgres.password") == 0o600
-        assert _mode(tmp_path) & 0o007 == 0
+        assert _mode(legacy_data_dir / "postgres.password") == 0o600
+        assert _mode(legacy_data_dir) & 0o007 == 0
     finally:
         upgraded.stop()
