@@ -44,7 +44,7 @@ class Teams(Service):
             team = _together(errors, lambda: Team.form(
                 stamp, team_id=team_id, name=command.name, lead_id=command.lead_id))
             claim = self._claim(stamp, NAME_CLAIM, team.name.casefold(), team_id, field="name")
-            return self._save(team, claim, *self._reflected(stamp, team, ()))
+            return self._save(team, claim, *self._reflected(stamp, team, (), None))
 
         return self._retrying(attempt, "team")
 
@@ -55,7 +55,7 @@ class Teams(Service):
         def attempt() -> Outcome[Team]:
             team = self.get(command.team_id)
             stamp = self._stamp(actor.id)
-            before = team.member_ids
+            before, lead_before = team.member_ids, team.lead_id
             lead_id = command.lead_id
             new_lead = [lead_id] if isinstance(lead_id, UUID) and lead_id != team.lead_id else []
             errors = self._people_errors("lead_id", new_lead)
@@ -65,7 +65,8 @@ class Teams(Service):
             require(errors)
             if lead_id is not UNSET:
                 team.change_lead(stamp, lead_id)
-            return self._save(team, *claims, *self._reflected(stamp, team, before))
+            return self._save(team, *claims,
+                              *self._reflected(stamp, team, before, lead_before))
 
         return self._retrying(attempt, "team")
 
@@ -81,7 +82,7 @@ class Teams(Service):
             stamp = self._stamp(actor.id)
             before = team.member_ids
             team.set_members(stamp, command.user_ids)
-            return self._save(team, *self._reflected(stamp, team, before))
+            return self._save(team, *self._reflected(stamp, team, before, team.lead_id))
 
         return self._retrying(attempt, "team")
 
@@ -96,10 +97,16 @@ class Teams(Service):
         released.release(stamp)
         return [taken, released]
 
-    def _reflected(self, stamp: Stamp, team: Team, before: Iterable[UUID]) -> list[User]:
-        """Every user whose place in `team` the command changed, with that recorded."""
+    def _reflected(
+        self, stamp: Stamp, team: Team, members_before: Iterable[UUID], lead_before: UUID | None
+    ) -> list[User]:
+        """Every user whose place in `team` the command changed, with that recorded (only
+        those are loaded: setting a large team's members touches the few who came or went)."""
+        moved = set(members_before) ^ set(team.member_ids)
+        if lead_before != team.lead_id:
+            moved |= {u for u in (lead_before, team.lead_id) if u is not None}
         changed = []
-        for user_id in dict.fromkeys([*before, *team.member_ids]):
+        for user_id in sorted(moved):
             user = self._load(User, user_id, "user")
             user.reflect_team(stamp, team.id, member=user_id in team.member_ids,
                               lead=user_id == team.lead_id)
