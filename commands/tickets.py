@@ -96,14 +96,7 @@ class Tickets(TicketReferences):
     def edit(self, actor: Actor, command: EditTicket) -> Outcome[Ticket]:
         def change(ticket: Ticket, stamp: Stamp) -> None:
             # Checked once the ticket is visible: a hidden ticket answers "not found" first.
-            if command.status is not UNSET:
-                require_ticket_worker(actor, "status", ticket.team_id)
-            if command.priority is not UNSET:
-                require_ticket_worker(actor, "priority", ticket.team_id)
-            if command.parent_id is not UNSET:
-                require_ticket_worker(actor, "parent_id")
-            if command.team_id is not UNSET:
-                require_team_change(actor, ticket.team_id, command.team_id)
+            _authorize_edit(actor, ticket, command)
             parent_id = None if command.parent_id is UNSET else command.parent_id
             team_id = None if command.team_id is UNSET else command.team_id
             require(self._reference_errors(ticket.project_id, parent_id, team_id))
@@ -176,3 +169,17 @@ class Tickets(TicketReferences):
             if user is None or not user.can_be_assigned:
                 return [FieldError(field, f"{user_id} is not an active developer or admin")]
         return []
+
+
+def _authorize_edit(actor: Actor, ticket: Ticket, command: EditTicket) -> None:
+    """Title, description, type, tags and due date: anyone who sees the ticket. Status, priority:
+    developers, admins and the lead of the ticket's team. Parent: developers and admins. Team:
+    see `require_team_change`."""
+    if command.status is not UNSET:
+        require_ticket_worker(actor, "status", ticket.team_id)
+    if command.priority is not UNSET:
+        require_ticket_worker(actor, "priority", ticket.team_id)
+    if command.parent_id is not UNSET:
+        require_ticket_worker(actor, "parent_id")
+    if command.team_id is not UNSET:
+        require_team_change(actor, ticket.team_id, command.team_id)

@@ -51,8 +51,8 @@ def ticket_id_for(project_id: UUID, number: int) -> UUID:
 
 
 class TicketEdit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A partial update: a field left out stays as it is; `None` clears `description` or
-    `due_date`. The API decodes request bodies straight into it."""
+    """A partial update: a field left out stays as it is; `None` clears `description`,
+    `due_date`, `parent_id` or `team_id`. The API decodes request bodies straight into it."""
 
     title: str | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
