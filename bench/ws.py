@@ -320,7 +320,8 @@ def main() -> None:
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.idle + 1024)), hard))
-    with database(args.server_url) as url, system(url, args.redis_url, args.ws, args.deflate) as (api_url, pid):
+    with (database(args.server_url) as url,
+          system(url, args.redis_url, args.ws, args.deflate) as (api_url, pid)):
         result = asyncio.run(asyncio.wait_for(run(args, api_url, pid, url),
                                               timeout=args.seconds + 300))
     print(json.dumps(result, indent=2))

@@ -15,9 +15,11 @@ from commands.accounts import Accounts
 from commands.base import Trail
 from commands.conversations import Conversations
 from commands.credentials import Credentials
+from commands.links import Links
 from commands.numbering import TicketNumbers
 from commands.projects import Projects
 from commands.reading import ReadMarks
+from commands.teams import Teams
 from commands.tickets import Tickets
 from commands.watching import Watching
 
@@ -35,6 +37,8 @@ class Commands:
     watching: Watching
     conversations: Conversations
     read_marks: ReadMarks
+    links: Links
+    teams: Teams
 
     def close(self) -> None:
         self.store.close()
@@ -63,4 +67,6 @@ def build_commands(
         watching=Watching(store, clock=clock, new_id=new_id),
         conversations=Conversations(store, clock=clock, new_id=new_id),
         read_marks=ReadMarks(store, clock=clock, new_id=new_id),
+        links=Links(store, clock=clock, new_id=new_id),
+        teams=Teams(store, clock=clock, new_id=new_id),
     )

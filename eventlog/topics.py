@@ -10,11 +10,12 @@ from domain.conversation import Message
 from domain.history import TOPIC_PREFIX, event_topic, event_type
 from domain.project import Project
 from domain.reading import ReadMark
+from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import User
 from domain.watching import Watch
 
-AGGREGATES = (Claim, Message, Project, ReadMark, Ticket, User, Watch)
+AGGREGATES = (Claim, Message, Project, ReadMark, Team, Ticket, User, Watch)
 
 __all__ = ["AGGREGATES", "TOPIC_PREFIX", "event_topic", "event_type", "topics_of"]
 

@@ -8,6 +8,7 @@ from projections.conversations import ConversationsProjection
 from projections.notifications import NotificationsProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
+from projections.teams import TeamsProjection
 from projections.tickets import TicketsProjection
 from projections.users import UsersProjection
 
@@ -19,6 +20,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     StatsProjection,
     NotificationsProjection,
     ConversationsProjection,
+    TeamsProjection,
 )
 
 BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in READ_MODELS}

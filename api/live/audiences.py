@@ -100,12 +100,12 @@ class Audiences:
             row = conn.execute("SELECT position FROM projection_versions WHERE name = %s",
                                (TicketsProjection.name,)).fetchone()
             rows = conn.execute(
-                "SELECT id, project_id, reporter_id, assignee_ids FROM tickets "
+                "SELECT id, project_id, reporter_id, assignee_ids, team_id FROM tickets "
                 "WHERE id = ANY(%s)", (list(ids),)).fetchall()
         position = int(row["position"]) if row else 0
         return {
             r["id"]: (TicketAudience(r["project_id"], r["reporter_id"],
-                                     tuple(r["assignee_ids"])), position)
+                                     tuple(r["assignee_ids"]), r["team_id"]), position)
             for r in rows
         }
 

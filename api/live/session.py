@@ -120,17 +120,23 @@ class Session:
                     microsecond=0):
                 self.close(FORBIDDEN, "the password changed: sign in again")
             case User.RoleChanged():
-                self.viewer = msgspec.structs.replace(self.viewer, role=event.role)
-                lost = [t for t in self.topics.tickets if not self._sees(t, audiences)]
-                if lost:
-                    self.close(FORBIDDEN, f"the role changed: ticket:{lost[0]} is out of sight")
+                self._sees_now(msgspec.structs.replace(self.viewer, role=event.role),
+                               audiences, "the role changed")
+            case User.TeamsChanged():
+                self._sees_now(msgspec.structs.replace(
+                    self.viewer, team_ids=frozenset(event.team_ids),
+                    led_team_ids=frozenset(event.led_team_ids)), audiences, "the teams changed")
 
     def reverified(self, viewer: Viewer, audiences: Audiences) -> None:
         """The account as it is now, verified again from the write side."""
+        self._sees_now(viewer, audiences, "the account changed")
+
+    def _sees_now(self, viewer: Viewer, audiences: Audiences, why: str) -> None:
+        """Go on as `viewer`; closed if a subscribed ticket is now out of its sight."""
         self.viewer = viewer
         lost = [t for t in self.topics.tickets if not self._sees(t, audiences)]
         if lost:
-            self.close(FORBIDDEN, f"ticket:{lost[0]} is out of sight")
+            self.close(FORBIDDEN, f"{why}: ticket:{lost[0]} is out of sight")
 
     def _sees(self, ticket_id: UUID, audiences: Audiences) -> bool:
         audience = audiences.get(ticket_id) or self.watched.get(ticket_id)

@@ -45,7 +45,8 @@ def error(detail: str) -> str:
 
 
 def _actor(viewer: Viewer) -> Actor:
-    return Actor(id=viewer.id, role=viewer.role, name="")
+    return Actor(id=viewer.id, role=viewer.role, name="", team_ids=viewer.team_ids,
+                 led_team_ids=viewer.led_team_ids)
 
 
 def resolve(context: Context, viewer: Viewer, names: Sequence[str]
@@ -65,7 +66,7 @@ def resolve(context: Context, viewer: Viewer, names: Sequence[str]
                 ticket = context.commands.tickets.get(actor, provide_ticket_uuid(ref, context))
                 topics.tickets.add(ticket.id)
                 audiences[ticket.id] = TicketAudience(ticket.project_id, ticket.reporter_id,
-                                                      ticket.assignee_ids)
+                                                      ticket.assignee_ids, ticket.team_id)
                 name = f"ticket:{ticket.id}"
             elif kind == "project" and ref:
                 topics.projects.add(context.commands.projects.get(UUID(ref)).id)

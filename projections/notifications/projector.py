@@ -26,7 +26,7 @@ from domain.ticket import Ticket
 from domain.ticket_events import TICKET_EVENTS
 from domain.user import User
 from domain.values import UserStatus
-from domain.visibility import TicketAudience, Viewer, audience_after, may_see
+from domain.visibility import TicketAudience, audience_after, may_see
 from domain.watching import Involvement, Watch, chose, involved, involved_by, is_watcher
 from eventlog.reading import Recorded
 from eventlog.topics import topics_of
@@ -66,8 +66,8 @@ class NotificationsProjection(ReadModel):
     revision = 1
     topics = topics_of(
         Project.Created, User.Registered, User.Renamed, User.RoleChanged, User.Approved,
-        User.Deactivated, User.Reactivated, Watch.Chosen, Watch.Started, Watch.Stopped,
-        ReadMark.NotificationRead, ReadMark.AllRead, *TICKET_EVENTS,
+        User.Deactivated, User.Reactivated, User.TeamsChanged, Watch.Chosen, Watch.Started,
+        Watch.Stopped, ReadMark.NotificationRead, ReadMark.AllRead, *TICKET_EVENTS,
     )
     tables = TABLES
     indexes = INDEXES
@@ -169,7 +169,7 @@ class _Batch:
             person = people.get(user_id)
             if person is None or not person.active:
                 continue
-            if not may_see(Viewer(id=user_id, role=person.role), audience):
+            if not may_see(person.viewer(user_id), audience):
                 continue
             self.rows.append({
                 "id": notification_id(first.command_id, first.originator_id, user_id),
@@ -186,7 +186,7 @@ class _Batch:
                     event.key)
             case User.Registered():
                 self._person_changed(event.originator_id, Person(
-                    event.name, event.role, event.status is UserStatus.ACTIVE))
+                    event.name, event.role, event.status is UserStatus.ACTIVE, ()))
             case User.Event():
                 self._user_event(event)
             case Watch.Event():
@@ -221,6 +221,8 @@ class _Batch:
                 person.active = False
             case User.Approved() | User.Reactivated():
                 person.active = True
+            case User.TeamsChanged():
+                person.team_ids = event.team_ids
         self._person_changed(event.originator_id, person)
 
     def _person_changed(self, user_id: UUID, person: Person) -> None:

@@ -120,22 +120,23 @@ def notifications_between(conn: Connection[DictRow], after: int, upto: int) -> l
 def ticket_watchers(conn: Connection[DictRow], ticket_id: UUID) -> list[UserRef]:
     """The active users who watch the ticket and may see it, by name."""
     ticket = conn.execute(
-        "SELECT project_id, reporter_id, assignee_ids FROM notification_tickets WHERE id = %s",
-        (ticket_id,)).fetchone()
+        "SELECT project_id, reporter_id, assignee_ids, team_id FROM notification_tickets "
+        "WHERE id = %s", (ticket_id,)).fetchone()
     if ticket is None:
         return []
     audience = TicketAudience(ticket["project_id"], ticket["reporter_id"],
-                              tuple(ticket["assignee_ids"]))
+                              tuple(ticket["assignee_ids"]), ticket["team_id"])
     rows = conn.execute(
         "SELECT user_id, commented, choice FROM ticket_watchers WHERE ticket_id = %s",
         (ticket_id,)).fetchall()
     involvements = {r["user_id"]: Involvement(r["commented"], r["choice"]) for r in rows}
     candidates = {audience.reporter_id, *audience.assignee_ids, *involvements}
     people = conn.execute(
-        "SELECT id, name, role FROM notification_users WHERE id = ANY(%s) AND active "
+        "SELECT id, name, role, team_ids FROM notification_users WHERE id = ANY(%s) AND active "
         "ORDER BY name, id", (list(candidates),)).fetchall()
     return [
         UserRef(p["id"], p["name"]) for p in people
         if is_watcher(p["id"], audience, involvements.get(p["id"]))
-        and may_see(Viewer(id=p["id"], role=Role(p["role"])), audience)
+        and may_see(Viewer(id=p["id"], role=Role(p["role"]), team_ids=frozenset(p["team_ids"])),
+                    audience)
     ]

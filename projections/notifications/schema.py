@@ -29,6 +29,7 @@ CREATE TABLE notification_tickets (
     title text NOT NULL,
     reporter_id uuid NOT NULL,
     assignee_ids uuid[] NOT NULL,
+    team_id uuid,
     -- The command of the last event applied: a command split by a batch boundary is
     -- notified once, when its first event is seen.
     last_command_id uuid NOT NULL
@@ -50,7 +51,8 @@ CREATE TABLE notification_users (
     id uuid PRIMARY KEY,
     name text NOT NULL,
     role text NOT NULL,
-    active boolean NOT NULL
+    active boolean NOT NULL,
+    team_ids uuid[] NOT NULL
 )
 """
 

@@ -11,15 +11,15 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.values import Role
-from domain.visibility import TicketAudience
+from domain.visibility import TicketAudience, Viewer
 from domain.watching import Involvement
 from projections.bulk import fetch_by_ids
 
 Cur = Cursor[DictRow]
 
-TICKET_COLUMNS = ("id", "project_id", "key", "title", "reporter_id", "assignee_ids",
+TICKET_COLUMNS = ("id", "project_id", "key", "title", "reporter_id", "assignee_ids", "team_id",
                   "last_command_id")
-USER_COLUMNS = ("id", "name", "role", "active")
+USER_COLUMNS = ("id", "name", "role", "active", "team_ids")
 WATCHER_COLUMNS = ("ticket_id", "user_id", "commented", "choice")
 
 
@@ -34,13 +34,18 @@ class Person(msgspec.Struct):
     name: str
     role: Role
     active: bool
+    team_ids: tuple[UUID, ...] = ()
+
+    def viewer(self, user_id: UUID) -> Viewer:
+        return Viewer(id=user_id, role=self.role, team_ids=frozenset(self.team_ids))
 
 
 def ticket_row(ticket_id: UUID, state: TicketState) -> dict[str, Any]:
     audience = state.audience
     return {"id": ticket_id, "project_id": audience.project_id, "key": state.key,
             "title": state.title, "reporter_id": audience.reporter_id,
-            "assignee_ids": list(audience.assignee_ids), "last_command_id": state.last_command_id}
+            "assignee_ids": list(audience.assignee_ids), "team_id": audience.team_id,
+            "last_command_id": state.last_command_id}
 
 
 def watcher_row(ticket_id: UUID, user_id: UUID, involvement: Involvement) -> dict[str, Any]:
@@ -49,14 +54,16 @@ def watcher_row(ticket_id: UUID, user_id: UUID, involvement: Involvement) -> dic
 
 
 def user_row(user_id: UUID, person: Person) -> dict[str, Any]:
-    return {"id": user_id, "name": person.name, "role": person.role, "active": person.active}
+    return {"id": user_id, "name": person.name, "role": person.role, "active": person.active,
+            "team_ids": list(person.team_ids)}
 
 
 def load_tickets(cur: Cur, ids: set[UUID]) -> dict[UUID, TicketState]:
     rows = fetch_by_ids(cur, "notification_tickets", "id", TICKET_COLUMNS, ids)
     return {
         tid: TicketState(r["key"], r["title"], TicketAudience(
-            r["project_id"], r["reporter_id"], tuple(r["assignee_ids"])), r["last_command_id"])
+            r["project_id"], r["reporter_id"], tuple(r["assignee_ids"]), r["team_id"]),
+            r["last_command_id"])
         for tid, r in rows.items()
     }
 
@@ -76,4 +83,5 @@ def load_watchers(cur: Cur, ticket_ids: set[UUID]) -> dict[UUID, dict[UUID, Invo
 
 def load_people(cur: Cur, ids: set[UUID]) -> dict[UUID, Person]:
     rows = fetch_by_ids(cur, "notification_users", "id", USER_COLUMNS, ids)
-    return {uid: Person(r["name"], Role(r["role"]), r["active"]) for uid, r in rows.items()}
+    return {uid: Person(r["name"], Role(r["role"]), r["active"], tuple(r["team_ids"]))
+            for uid, r in rows.items()}

@@ -10,7 +10,8 @@ from uuid import UUID
 from domain.history import Change
 
 _LABELS = {"due_date": "the due date", "description": "the description", "tags": "the tags",
-           "title": "the title"}
+           "title": "the title", "team_id": "the team", "parent_id": "the parent ticket",
+           "links": "the links", "attachment_ids": "the attachments"}
 _WORDS = {"in_progress": "in progress"}
 _TITLE_SHOWN = 80
 

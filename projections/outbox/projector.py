@@ -26,6 +26,7 @@ from projections.base import ReadModel
 from projections.outbox import composer
 from projections.outbox.composer import Command, NewEmail, TicketState
 from projections.outbox.digest import drop_held, hold_for_digest
+from projections.outbox.labels import labels
 from projections.outbox.payloads import Person
 from projections.outbox.rows import insert_emails
 from projections.outbox.schema import INDEXES, TABLES
@@ -140,7 +141,9 @@ class _Batch:
         first = command[0][0]
         involved = [*state.assignee_ids, *composer.removed_by(command, state), first.actor_id]
         key = f"{self._key(state.project_id)}-{state.number}"
-        for email in composer.ticket_emails(command, state, key, self._people(involved)):
+        emails = composer.ticket_emails(command, state, key, self._people(involved),
+                                        labels(self.cur, command))
+        for email in emails:
             match self.preferences.get(email.recipient.id, EmailPreference.EACH_CHANGE):
                 case EmailPreference.EACH_CHANGE:
                     self.emails.append(email)
