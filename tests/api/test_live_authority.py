@@ -138,3 +138,42 @@ def test_an_sse_replay_uses_the_visibility_the_user_has_now(
     own = new_ticket(client, token, project["id"])
     events = read_events(client, token, 1, last_event_id=start)
     assert events[0]["data"]["ticket_id"] == own["id"]
+
+
+def test_a_team_member_follows_its_teams_tickets_until_it_leaves_the_team(
+    api_url: str, client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    admin = accounts.admin.token
+    member_id, token, _ = newcomer(client, accounts, role="reporter")
+    team = client.post("/teams", admin, json={"name": f"Team {uuid.uuid4().hex[:6]}"}).json()
+    assert client.put(f"/teams/{team['id']}/members", admin,
+                      json={"user_ids": [member_id]}).status_code == 200
+    ticket = new_ticket(client, admin, project["id"], team_id=team["id"])
+    with live(api_url, token) as ws:
+        ws.subscribe(f"project:{project['id']}")
+        changed = client.patch(f"/tickets/{ticket['id']}", admin, json={"priority": "high"})
+        assert ws.recv()["position"] == int(changed.headers["Trail-Position"])
+    code = closes(lambda: client.put(f"/teams/{team['id']}/members", admin,
+                                     json={"user_ids": []}),
+                  api_url, token, f"ticket:{ticket['id']}")
+    assert code == 4403
+
+
+def test_a_ticket_moved_out_of_sight_is_unsubscribed_with_an_error(
+    api_url: str, client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    admin = accounts.admin.token
+    member_id, token, _ = newcomer(client, accounts, role="reporter")
+    teams = [client.post("/teams", admin, json={"name": f"Team {uuid.uuid4().hex[:6]}"}).json()
+             for _ in range(2)]
+    client.put(f"/teams/{teams[0]['id']}/members", admin, json={"user_ids": [member_id]})
+    moved = new_ticket(client, admin, project["id"], team_id=teams[0]["id"])
+    kept = new_ticket(client, admin, project["id"], team_id=teams[0]["id"])
+    with live(api_url, token) as ws:
+        ws.subscribe(f"ticket:{moved['id']}", f"ticket:{kept['id']}")
+        client.patch(f"/tickets/{moved['id']}", admin, json={"team_id": teams[1]["id"]})
+        frame = ws.recv()
+        assert frame["type"] == "error" and moved["id"] in frame["detail"]
+        client.patch(f"/tickets/{moved['id']}", admin, json={"title": "not for you"})
+        later = client.patch(f"/tickets/{kept['id']}", admin, json={"title": "still yours"})
+        assert ws.recv()["position"] == int(later.headers["Trail-Position"])

@@ -14,10 +14,12 @@ from commands.messages import (
     AssignTicket,
     ChangeUser,
     CommentOnTicket,
+    CreateTeam,
     EditTicket,
     MarkAllNotificationsRead,
     MarkNotificationRead,
     PostMessage,
+    SetTeamMembers,
     WatchTicket,
 )
 from commands.permissions import Actor
@@ -147,10 +149,10 @@ def test_a_watcher_who_may_not_see_the_ticket_or_is_deactivated_hears_nothing(
     project_all(trail_env)
     rows = conn.execute("SELECT user_id, summary FROM notifications WHERE ticket_id = %s "
                         "ORDER BY position", (ticket_id,)).fetchall()
-    assert [(r["user_id"], r["summary"]) for r in rows] == [
-        (demoted_id, "Dev One changed priority to high"),
-        (leaving_id, "Dev One changed priority to high"),
-    ]
+    assert sorted((str(r["user_id"]), r["summary"]) for r in rows) == sorted([
+        (str(demoted_id), "Dev One changed priority to high"),
+        (str(leaving_id), "Dev One changed priority to high"),
+    ])
     demoted_now = Viewer(id=demoted_id, role=Role.REPORTER)
     assert list_notifications(conn, demoted_now).items == [], "hidden once out of sight"
     assert unread_count(conn, demoted_now) == 0
@@ -213,3 +215,25 @@ def test_a_rebuild_and_any_batch_size_give_the_live_rows(
     rebuild(NotificationsProjection, trail_env)
     catch_up(NotificationsProjection, trail_env, batch_size=1)
     assert rows() == live
+
+
+def test_a_team_member_hears_of_its_teams_tickets_only_while_a_member(
+    app: Commands, people: People, conn: Conn, trail_env: dict[str, str], project_id: uuid.UUID
+) -> None:
+    member_id = register(app, "Tess Teammate")
+    member = app.accounts.actor(member_id)
+    team_id = app.teams.create(people.admin, CreateTeam(name=f"Team {uuid.uuid4().hex[:6]}")).id
+    app.teams.set_members(people.admin, SetTeamMembers(team_id=team_id, user_ids=(member_id,)))
+    member = app.accounts.actor(member_id)
+    ticket_id = new_ticket(app, people.dev, project_id, "Team work")
+    app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, team_id=team_id))
+    app.watching.choose(member, WatchTicket(ticket_id=ticket_id, watching=True))
+    app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, priority=Priority.HIGH))
+    app.teams.set_members(people.admin, SetTeamMembers(team_id=team_id, user_ids=()))
+    app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, priority=Priority.LOW))
+    project_all(trail_env)
+    rows = conn.execute("SELECT summary FROM notifications WHERE user_id = %s ORDER BY position",
+                        (member_id,)).fetchall()
+    assert [r["summary"] for r in rows] == ["Dev One changed priority to high"]
+    watchers = [w.name for w in ticket_watchers(conn, ticket_id)]
+    assert watchers == ["Dev One"], "out of the team, out of sight"
