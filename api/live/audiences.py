@@ -4,8 +4,8 @@ decides visibility with (`domain.visibility.may_see`) and conversation membershi
 
 The process's follower applies each ticket event to it as the event passes
 (`domain.visibility.audience_after`). A ticket it does not know is read from the tickets model,
-once that model has processed the position being delivered (so it is never older than the event),
-or, when the model lags too far, folded from the ticket's own events in the log. Each entry
+once that model has processed the events the follower passed before (the follower applies the
+rest), or, when the model lags too far, folded from the ticket's own events in the log. Each entry
 remembers the position it is current at, so an event already in it is not applied twice.
 """
 
@@ -69,7 +69,8 @@ class Audiences:
                     self._put(entry.ticket_id, (audience, position))
 
     def ensure(self, conn: Connection[DictRow], ids: Iterable[UUID], at_least: int) -> None:
-        """Know the tickets `ids` as they are now, never as they were before `at_least`."""
+        """Know the tickets `ids` as they are now, never as they were before `at_least`: the
+        tickets model is waited for until it has got there, then the log is read instead."""
         missing = {i for i in ids if i not in self._known}
         if not missing:
             return

@@ -64,15 +64,16 @@ def prepare(conn: Connection[DictRow], hub: LiveHub, after: int, limit: int,
         return [], feed.position
     concerned = ticket_ids(feed.entries)
     if upto is None:
-        # The hub's own reading: the events pass now, so the audiences follow them (a ticket
-        # created in the batch is known from its creation).
+        # The hub's own reading: the events pass now, and the audiences follow them. A ticket
+        # it does not know is read as it stood before this batch at least (the batch's own
+        # events then apply on top), or known from its creation in the batch.
         created = {e.entry.ticket_id for e in feed.entries
                    if isinstance(e.event, Ticket.Created)}
-        hub.audiences.ensure(conn, concerned - created, feed.position)
+        hub.audiences.ensure(conn, concerned - created, after)
         hub.audiences.follow(feed.entries)
     else:
         # A catch-up reads the past: the tickets are known as they are now.
-        hub.audiences.ensure(conn, concerned, feed.position)
+        hub.audiences.ensure(conn, concerned, 0)
     authors = users.refs(conn, message_authors(feed.entries))
     audiences = hub.audiences.snapshot(concerned)
     return [event_slot(item, audiences, authors) for item in feed.entries], feed.position
