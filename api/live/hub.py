@@ -141,6 +141,11 @@ class LiveHub:
 
     def publish_notices(self, slot: NotificationSlot) -> None:
         before = self.seq
+        if not slot.notices:
+            # Nothing to send: the streams at the head are simply past it.
+            self.notified = slot.position
+            self._move_on(before, ())
+            return
         self._append(slot)
         self.notified = slot.position
         users = {notice.user_id for notice in slot.notices}
@@ -179,6 +184,8 @@ class LiveHub:
             else:
                 session.seq = self.seq
                 session.covered = (self.position, self.notified)
+                session.position = max(session.position, self.position)
+                session.notified = max(session.notified, self.notified)
 
     def stop(self) -> None:
         self._follower.stop()
