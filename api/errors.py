@@ -207,6 +207,7 @@ _DESCRIPTIONS = {
     413: "Request body larger than 1 MiB",
     415: "Request body that is not `application/json`",
     422: "Well-formed but invalid: `errors` names every bad field or parameter",
+    426: "A WebSocket endpoint asked for without the upgrade",
     429: "Too many attempts; retry after `Retry-After` seconds",
     503: "Not ready in time; retry after `Retry-After` seconds",
 }

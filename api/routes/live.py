@@ -25,11 +25,11 @@ from uuid import UUID
 
 import msgspec
 from anyio import to_thread
-from litestar import WebSocket, websocket
+from litestar import Response, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from api.context import Context
-from api.errors import Problem
+from api.errors import Problem, problem_response, problem_responses
 from api.hooks import context_of
 from api.live.session import UNAUTHENTICATED, Output, Session
 from api.live.slots import encode
@@ -39,6 +39,7 @@ from api.tokens import bearer_token
 from commands.errors import Unauthenticated
 from commands.permissions import Actor
 
+TAGS = ["live"]
 # How long a new connection has to authenticate.
 AUTH_TIMEOUT = 10.0
 # A client message longer than this is not one of ours.
@@ -77,6 +78,21 @@ class Identity(msgspec.Struct, frozen=True):
     actor: Actor
     issued_at: datetime
     expires_at: datetime
+
+
+@get(
+    "/ws",
+    tags=TAGS,
+    summary="Live updates (WebSocket)",
+    description=__doc__.split("\n\n", 1)[1].replace("    ", "") if __doc__ else None,
+    responses=problem_responses(426),
+    status_code=426,
+)
+async def live_updates_described() -> Response[bytes]:
+    """A plain GET: the WebSocket handshake is what this path is for."""
+    return problem_response(Problem(426, "connect with a WebSocket: `GET /ws` with "
+                                    "`Upgrade: websocket`", kind="upgrade-required",
+                                    headers={"Upgrade": "websocket"}))
 
 
 @websocket("/ws")
@@ -180,4 +196,4 @@ def _text(output: Output) -> str:
     return output
 
 
-ROUTES = [live_updates]
+ROUTES = [live_updates_described, live_updates]

@@ -188,3 +188,12 @@ def test_malformed_messages_after_auth_are_answered_not_fatal(
             ws.connection.send(message)
             assert ws.recv()["type"] == "error", message
         assert ws.subscribe("notifications")["topics"] == ["notifications"]
+
+
+def test_a_plain_get_of_the_websocket_path_is_426(client: Client) -> None:
+    response = client.get("/ws")
+    assert response.status_code == 426
+    assert response.headers["upgrade"] == "websocket"
+    assert response.json()["status"] == 426
+    described = client.get("/schema/openapi.json").json()["paths"]["/ws"]["get"]
+    assert "subscribe" in described["description"]
