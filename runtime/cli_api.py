@@ -60,5 +60,7 @@ def api_command(host: str | None, port: int | None, workers: int) -> None:
             # Live frames are small JSON: compressing them saves little, and each connection's
             # compressor costs about 40 KiB (docs/PERFORMANCE.md, "Live updates").
             ws_per_message_deflate=False,
+            # A client's messages are small (auth, subscribe, ping): refuse anything larger.
+            ws_max_size=64 * 1024,
             log_level="info",
         )

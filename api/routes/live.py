@@ -44,8 +44,11 @@ TAGS = ["live"]
 AUTH_TIMEOUT = 10.0
 # A client message longer than this is not one of ours.
 MAX_MESSAGE = 64 * 1024
+# Requests of a client not answered yet: past this, it is flooding the server.
+MAX_PENDING = 32
 # Normal closure: the client went away, or the server is stopping.
 GOING_AWAY = 1001
+POLICY_VIOLATION = 1008
 
 
 class Auth(msgspec.Struct, frozen=True, tag_field="type", tag="auth"):
@@ -141,6 +144,9 @@ async def _receive(socket: WebSocket[Any, Any, Any], context: Context, session: 
     try:
         while session.closing is None:
             raw = await socket.receive_text()
+            if len(session.inbox) >= MAX_PENDING:
+                session.close(POLICY_VIOLATION, "too many requests waiting for an answer")
+                return
             session.post(_request(context, raw))
     except WebSocketDisconnect:
         session.close(GOING_AWAY, "the client left")

@@ -53,7 +53,7 @@ def api_process(env: Mapping[str, str], *, workers: int = 1) -> Iterator[str]:
         sys.executable, "-m", "uvicorn", "runtime.cli_api:app_from_environment",
         "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-proxy-headers", "--log-level", "warning", "--timeout-graceful-shutdown", "2",
-        "--ws-per-message-deflate", "false",
+        "--ws-per-message-deflate", "false", "--ws-max-size", "65536",
     ]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import jwt
 
 from commands.services import Commands
 from tests.api.conftest import Accounts, Client, new_ticket
@@ -95,7 +96,8 @@ def test_a_demotion_out_of_sight_closes_with_4403_and_one_in_sight_does_not(
         assert ws.recv()["ticket_id"] == own.json()["id"]
 
 
-def sse_ends(action: Callable[[], Any], client: Client, token: str) -> None:
+def sse_ends(action: Callable[[], Any], client: Client, token: str,
+             within: float = CLOSE_WITHIN) -> None:
     """The stream ends (the response completes) after `action`, within the bound."""
     ended = threading.Event()
 
@@ -113,7 +115,7 @@ def sse_ends(action: Callable[[], Any], client: Client, token: str) -> None:
     reader.start()
     assert opened.wait(15)
     action()
-    assert ended.wait(CLOSE_WITHIN + 1), "the stream outlived its authority"
+    assert ended.wait(within + 1), "the stream outlived its authority"
 
 
 def test_an_sse_stream_ends_on_deactivation_and_on_a_password_change(
@@ -177,3 +179,14 @@ def test_a_ticket_moved_out_of_sight_is_unsubscribed_with_an_error(
         client.patch(f"/tickets/{moved['id']}", admin, json={"title": "not for you"})
         later = client.patch(f"/tickets/{kept['id']}", admin, json={"title": "still yours"})
         assert ws.recv()["position"] == int(later.headers["Trail-Position"])
+
+
+def test_an_sse_stream_ends_at_the_tokens_expiry(
+    client: Client, accounts: Accounts, api_env: dict[str, str]
+) -> None:
+    expires = int(time.time()) + 3
+    token = jwt.encode({"sub": accounts.developer.id, "iat": expires - 60, "exp": expires,
+                        "jti": "short-lived-sse"}, api_env["TRAIL_SECRET_KEY"],
+                       algorithm="HS256")
+    sse_ends(lambda: None, client, token, within=expires - time.time() + CLOSE_WITHIN)
+    assert time.time() >= expires
