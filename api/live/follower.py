@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import Connection, sql
@@ -162,9 +163,9 @@ class Follower:
             self._hand_over(self.hub.publish_notices, notification_slot(notified, rows))
         return moved and len(slots) >= BATCH
 
-    def _hand_over(self, method: object, *args: object) -> None:
+    def _hand_over(self, method: Callable[..., None], *args: Any) -> None:
         """Run `method(*args)` on the event loop and wait until it has run."""
-        assert self.loop is not None and callable(method)
+        assert self.loop is not None
         done = threading.Event()
 
         def run() -> None:

@@ -44,6 +44,10 @@ class NotificationFrame(msgspec.Struct, frozen=True, tag_field="type", tag="noti
     notification: NotificationView
 
 
+class ErrorFrame(msgspec.Struct, frozen=True, tag_field="type", tag="error"):
+    detail: str
+
+
 @dataclass(slots=True)
 class EventSlot:
     position: int
@@ -122,3 +126,7 @@ def ticket_ids(items: Iterable[FeedEntry]) -> set[UUID]:
 
 def encode(frame: Any) -> str:
     return _encode(frame).decode()
+
+
+def error_frame(detail: str) -> str:
+    return encode(ErrorFrame(detail))

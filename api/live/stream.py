@@ -18,8 +18,8 @@ from anyio import to_thread
 
 from api.live.follower import prepare
 from api.live.hub import REVERIFY, LiveHub
-from api.live.session import FORBIDDEN, UNAUTHENTICATED, Closing, Output, Session, Topics
-from api.live.slots import EventSlot, NotificationSlot, notification_slot
+from api.live.session import FORBIDDEN, UNAUTHENTICATED, Output, Session, Topics
+from api.live.slots import EventSlot, NotificationSlot, error_frame, notification_slot
 from commands.errors import Unauthenticated
 from commands.permissions import Actor
 from projections import notifications
@@ -69,6 +69,8 @@ class Stream:
             async for output in self._catch_up():
                 yield output
             return
+        # What the ring covers up to its last slot now: more may come while frames are sent.
+        coverage = (self.hub.position, self.hub.notified)
         slots = self.hub.slots_after(session.seq) or []
         for slot in slots:
             for output in self._take(slot):
@@ -76,7 +78,7 @@ class Stream:
             session.seq = slot.seq
             if session.closing is not None or session.inbox:
                 return
-        session.covered = (self.hub.position, self.hub.notified)
+        session.covered = coverage
         for warning in self._warnings():
             yield warning
 
@@ -122,9 +124,9 @@ class Stream:
         return outputs
 
     def _warnings(self) -> list[Output]:
-        warnings = [w for w in self.session.warnings]
+        warnings = [error_frame(w) for w in self.session.warnings]
         self.session.warnings.clear()
-        return [f'{{"type": "error", "detail": "{w}"}}' for w in warnings]
+        return list(warnings)
 
     async def _request(self, request: Any) -> AsyncIterator[Output]:
         if request == REVERIFY:
@@ -186,7 +188,7 @@ class Stream:
                 return slots, reached, None
             until = min(reached, notified_upto)
             rows = notifications.notifications_between(conn, notified_after, until)
-            self.hub.audiences.ensure(conn, {r.notification.ticket_id for r in rows}, until)
+            self.hub.audiences.ensure(conn, {r.notification.ticket_id for r in rows}, 0)
             return slots, reached, notification_slot(until, rows)
 
 
@@ -205,6 +207,3 @@ def _merged(slots: list[EventSlot], notices: NotificationSlot | None
             pending = pending[len(here):]
     merged.append(NotificationSlot(notices.position, pending))
     return merged
-
-
-__all__ = ["CHUNK", "Closing", "Stream"]

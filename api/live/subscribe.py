@@ -21,7 +21,7 @@ from anyio import to_thread
 
 from api.context import Context
 from api.live.session import Output, Topics
-from api.live.slots import encode
+from api.live.slots import encode, error_frame
 from api.live.stream import Request, Stream
 from api.people import provide_ticket_uuid
 from commands.errors import NotFound
@@ -34,14 +34,6 @@ MAX_TOPICS = 100
 class Subscribed(msgspec.Struct, frozen=True, tag_field="type", tag="subscribed"):
     topics: list[str]
     position: int
-
-
-class Error(msgspec.Struct, frozen=True, tag_field="type", tag="error"):
-    detail: str
-
-
-def error(detail: str) -> str:
-    return encode(Error(detail))
 
 
 def _actor(viewer: Viewer) -> Actor:
@@ -85,19 +77,19 @@ def subscription(context: Context, names: list[str], after: int | None) -> Reque
     async def run(stream: Stream) -> AsyncIterator[Output]:
         session, hub = stream.session, stream.hub
         if len(names) + len(session.topics.tickets) + len(session.topics.projects) > MAX_TOPICS:
-            yield error(f"at most {MAX_TOPICS} topics per connection")
+            yield error_frame(f"at most {MAX_TOPICS} topics per connection")
             return
         topics, audiences, accepted, errors = await to_thread.run_sync(
             resolve, context, session.viewer, names)
         for detail in errors:
-            yield error(detail)
+            yield error_frame(detail)
         first = not session.started
         if first:
             # Before the head is read: the ring holds whatever comes after this moment.
             hub.place(session)
         head = await to_thread.run_sync(context.commands.store.current_position)
         if after is not None and after > head:
-            yield error(f"after: {after} is beyond the last recorded event ({head})")
+            yield error_frame(f"after: {after} is beyond the last recorded event ({head})")
             return
         session.watched.update(audiences)
         yield encode(Subscribed(accepted, head))

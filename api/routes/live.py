@@ -32,14 +32,25 @@ from api.context import Context
 from api.errors import Problem, problem_response, problem_responses
 from api.hooks import context_of
 from api.live.session import UNAUTHENTICATED, Output, Session
-from api.live.slots import encode
+from api.live.slots import encode, error_frame
 from api.live.stream import Stream
-from api.live.subscribe import MAX_TOPICS, error, subscription
+from api.live.subscribe import MAX_TOPICS, subscription
 from api.tokens import bearer_token
 from commands.errors import Unauthenticated
 from commands.permissions import Actor
 
 TAGS = ["live"]
+DESCRIPTION = (
+    "Upgrade to a WebSocket. Authenticate with the first message "
+    '`{"type": "auth", "token": "<jwt>"}` (or `Authorization: Bearer` on the upgrade) and get '
+    '`{"type": "ready", "user_id"}`; subscribe with `{"type": "subscribe", "topics": '
+    '["ticket:<id or key>", "project:<id>", "notifications", "messages"], "after": <position>?}` '
+    'and get `{"type": "subscribed", "topics", "position"}` (a topic one may not see is an '
+    '`error` frame). Then `event`, `notification` and `message` frames, in log order; `after` '
+    "replays what was missed. Closes with 4401 for a first message that is not a valid `auth` "
+    "or at the token's expiry, 4403 when the account is deactivated, its password changes or it "
+    "loses sight of a subscribed ticket. A plain GET is 426."
+)
 # How long a new connection has to authenticate.
 AUTH_TIMEOUT = 10.0
 # A client message longer than this is not one of ours.
@@ -87,7 +98,7 @@ class Identity(msgspec.Struct, frozen=True):
     "/ws",
     tags=TAGS,
     summary="Live updates (WebSocket)",
-    description=__doc__.split("\n\n", 1)[1].replace("    ", "") if __doc__ else None,
+    description=DESCRIPTION,
     responses=problem_responses(426),
     status_code=426,
 )
@@ -164,7 +175,7 @@ def _request(context: Context, raw: str) -> Any:
             problem = f"not a message this server takes: {refused}"
     if isinstance(message, Subscribe):
         return subscription(context, list(dict.fromkeys(message.topics)), message.after)
-    frame = encode(Pong()) if isinstance(message, Ping) else error(
+    frame = encode(Pong()) if isinstance(message, Ping) else error_frame(
         problem or "already authenticated")
 
     async def answer(stream: Stream) -> AsyncIterator[Output]:
