@@ -29,7 +29,7 @@ from projections.outbox.payloads import (
     TicketEmail,
     digest_subject,
 )
-from projections.outbox.rows import dumps, insert_email
+from projections.outbox.rows import dumps, wake_relay
 
 _DIGEST_NAMESPACE = UUID("c5a3e1f7-2b8d-4c69-9f04-7e1a6d3b8c52")
 _ticket_email = msgspec.json.Decoder(TicketEmail)
@@ -56,6 +56,21 @@ def drop_held(cur: psycopg.Cursor[Any], user_id: UUID) -> None:
                 (user_id,))
 
 
+def _insert_digest(cur: psycopg.Cursor[Any], email: NewEmail) -> bool:
+    """Write the digest row; False (and nothing written) when it exists already."""
+    row = cur.execute(
+        "INSERT INTO outbox (id, command_id, recipient_id, kind, ticket_id, position, "
+        "recipient_email, subject, payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING id",
+        (email.id, email.command_id, email.recipient.id, email.kind, email.ticket_id,
+         email.position, email.recipient.email, email.subject,
+         Jsonb(email.payload, dumps=dumps)),
+    ).fetchone()
+    if row is not None:
+        wake_relay(cur)
+    return row is not None
+
+
 def write_digests(conn: psycopg.Connection[Any], day: date) -> int:
     """Write the digest of `day` for every active user with changes held from before the end of
     it; returns how many digests were written."""
@@ -77,7 +92,7 @@ def write_digests(conn: psycopg.Connection[Any], day: date) -> int:
         with conn.cursor() as cur:
             for user_id, items in held.items():
                 digest = _digest(people[user_id], day, [email for _, email in items])
-                if insert_email(cur, digest):
+                if _insert_digest(cur, digest):
                     cur.execute(
                         "UPDATE outbox_digest_items SET digest_id = %s WHERE id = ANY(%s)",
                         (digest.id, [item_id for item_id, _ in items]),

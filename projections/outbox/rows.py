@@ -56,29 +56,14 @@ def insert_emails(cur: psycopg.Cursor[Any], emails: Sequence[NewEmail]) -> None:
             for e in emails
         ],
     )
-    _wake_relay(cur)
-
-
-def insert_email(cur: psycopg.Cursor[Any], email: NewEmail) -> bool:
-    """Write one new row; False (and nothing written) when its id exists already."""
-    row = cur.execute(
-        "INSERT INTO outbox (id, command_id, recipient_id, kind, ticket_id, position, "
-        "recipient_email, subject, payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT DO NOTHING RETURNING id",
-        (email.id, email.command_id, email.recipient.id, email.kind, email.ticket_id,
-         email.position, email.recipient.email, email.subject,
-         Jsonb(email.payload, dumps=dumps)),
-    ).fetchone()
-    if row is not None:
-        _wake_relay(cur)
-    return row is not None
+    wake_relay(cur)
 
 
 def dumps(payload: EmailPayload) -> str:
     return payload_encoder.encode(payload).decode()
 
 
-def _wake_relay(cur: psycopg.Cursor[Any]) -> None:
+def wake_relay(cur: psycopg.Cursor[Any]) -> None:
     # Delivered at commit.
     cur.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
 
@@ -208,7 +193,7 @@ def retry_email(conn: Conn, email_id: UUID) -> bool:
             (email_id,),
         ).fetchone()
         if retried is not None:
-            _wake_relay(cur)
+            wake_relay(cur)
             return True
         return cur.execute("SELECT 1 FROM outbox WHERE id = %s", (email_id,)).fetchone() is not None
 
@@ -222,7 +207,7 @@ def retry_emails(conn: Conn, *, include_failed: bool) -> int:
     statuses = ["pending", "queued", "failed"] if include_failed else ["pending", "queued"]
     with conn.transaction(), conn.cursor() as cur:
         count = cur.execute(_RETRY + "WHERE status = ANY(%s)", (statuses,)).rowcount
-        _wake_relay(cur)
+        wake_relay(cur)
     return count
 
 
