@@ -111,3 +111,19 @@ def test_a_body_of_1_to_4000_characters(
                          params={"after": "00000000-0000-4000-8000-000000000000"})
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "after"
+
+
+def test_a_team_member_who_sees_the_ticket_does_not_take_part(
+    client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    admin = accounts.admin.token
+    team = client.post("/teams", admin, json={"name": "Conversation Crew"}).json()
+    client.put(f"/teams/{team['id']}/members", admin,
+               json={"user_ids": [accounts.other_reporter.id]})
+    ticket = new_ticket(client, accounts.reporter.token, project["id"])
+    assert client.patch(f"/tickets/{ticket['id']}", admin,
+                        json={"team_id": team["id"]}).status_code == 200
+    member = accounts.other_reporter.token
+    assert client.get(f"/tickets/{ticket['id']}", member).status_code == 200
+    assert post(client, ticket, member, "may I?").status_code == 404
+    assert client.get(f"/tickets/{ticket['id']}/messages", member).status_code == 404
