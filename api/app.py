@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.types import ControllerRouterHandler
 
 from api.bodies import MAX_JSON_BODY
 from api.context import Context
@@ -18,7 +21,11 @@ from api.routes import admin, auth, comments, events, health, projects, stats, t
 from api.services import ApiServices
 
 
-def create_app(services: ApiServices) -> Litestar:
+def create_app(
+    services: ApiServices, *, mount: Sequence[ControllerRouterHandler] = ()
+) -> Litestar:
+    """The API; `mount` adds routers that answer on their own terms beside it (the web app),
+    each with its own hooks and error handlers, kept out of the OpenAPI document."""
     context = Context.build(services)
     store = IdempotencyStore(services.pool, services.settings)
     protected = Router(
@@ -36,7 +43,7 @@ def create_app(services: ApiServices) -> Litestar:
         opt=AUTHENTICATED,
     )
     return Litestar(
-        route_handlers=[*auth.ROUTES, *health.ROUTES, *docs_routes(), protected],
+        route_handlers=[*auth.ROUTES, *health.ROUTES, *docs_routes(), protected, *mount],
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
