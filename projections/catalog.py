@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.base import ReadModel
 from projections.comments import CommentsProjection
+from projections.daily import DailyOpenProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
 from projections.tickets import TicketsProjection
@@ -15,6 +16,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     UsersProjection,
     ProjectsProjection,
     StatsProjection,
+    DailyOpenProjection,
 )
 
 BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in READ_MODELS}
