@@ -4,7 +4,7 @@ The cookie holds an HS256 token signed with a key derived from the deployment's 
 this purpose alone (so a session cookie is never an API token, nor the other way round):
 
     sub   the user            sid   the session's id (stays the same when the cookie is renewed)
-    auth  when the person signed in (whole seconds)
+    auth  when the person signed in (milliseconds since the epoch)
     iat   when this cookie was issued             exp   when it stops working
 
 A session lasts `idle` after its last renewal and never more than `absolute` after signing in;
@@ -47,13 +47,18 @@ class SessionsUnavailable(Exception):
 class Session(msgspec.Struct, frozen=True):
     user_id: UUID
     session_id: str
-    signed_in_at: int
+    signed_in_ms: int
     issued_at: int
     expires_at: int
 
     @property
     def signed_in(self) -> datetime:
-        return datetime.fromtimestamp(self.signed_in_at, UTC)
+        """Exact to the millisecond, so a password changed a moment later ends the session."""
+        return datetime.fromtimestamp(self.signed_in_ms / 1000, UTC)
+
+    @property
+    def signed_in_at(self) -> int:
+        return self.signed_in_ms // 1000
 
 
 class Sessions:
@@ -79,19 +84,21 @@ class Sessions:
 
     def start(self, user_id: UUID) -> Session:
         """A new session for someone who has just proved who they are."""
-        now = self._now()
-        return self._issue(user_id, secrets.token_urlsafe(18), signed_in_at=now, now=now)
+        moment = self._clock()
+        return self._issue(user_id, secrets.token_urlsafe(18),
+                           signed_in_ms=int(moment.timestamp() * 1000),
+                           now=int(moment.timestamp()))
 
-    def _issue(self, user_id: UUID, session_id: str, *, signed_in_at: int, now: int) -> Session:
-        cap = signed_in_at + int(self.absolute.total_seconds())
+    def _issue(self, user_id: UUID, session_id: str, *, signed_in_ms: int, now: int) -> Session:
+        cap = signed_in_ms // 1000 + int(self.absolute.total_seconds())
         expires = min(now + int(self.idle.total_seconds()), cap)
-        return Session(user_id, session_id, signed_in_at, now, expires)
+        return Session(user_id, session_id, signed_in_ms, now, expires)
 
     def encode(self, session: Session) -> str:
         claims = {
             "sub": str(session.user_id),
             "sid": session.session_id,
-            "auth": session.signed_in_at,
+            "auth": session.signed_in_ms,
             "iat": session.issued_at,
             "exp": session.expires_at,
         }
@@ -103,19 +110,24 @@ class Sessions:
         if not cookie:
             return None
         try:
+            # Times are checked below against this object's clock, not PyJWT's.
             claims = jwt.decode(
-                cookie, self._key, algorithms=[ALGORITHM], options={"require": REQUIRED}
+                cookie, self._key, algorithms=[ALGORITHM],
+                options={"require": REQUIRED, "verify_exp": False, "verify_iat": False},
             )
             session = Session(
                 user_id=UUID(str(claims["sub"])),
                 session_id=str(claims["sid"]),
-                signed_in_at=int(claims["auth"]),
+                signed_in_ms=int(claims["auth"]),
                 issued_at=int(claims["iat"]),
                 expires_at=int(claims["exp"]),
             )
         except (jwt.InvalidTokenError, ValueError, TypeError):
             return None
-        if self._now() >= session.signed_in_at + int(self.absolute.total_seconds()):
+        now = self._now()
+        if now >= session.expires_at:
+            return None
+        if now >= session.signed_in_at + int(self.absolute.total_seconds()):
             return None
         if self._ended(session.session_id):
             return None
@@ -127,7 +139,7 @@ class Sessions:
         if now - session.issued_at < int(self.renew_after.total_seconds()):
             return None
         renewed = self._issue(session.user_id, session.session_id,
-                              signed_in_at=session.signed_in_at, now=now)
+                              signed_in_ms=session.signed_in_ms, now=now)
         return renewed if renewed.expires_at > session.expires_at else None
 
     def end(self, session: Session) -> None:

@@ -188,7 +188,7 @@ class Web:
             return
         try:
             visit.actor = self.services.commands.accounts.actor(
-                session.user_id, session.signed_in
+                session.user_id, session.signed_in, whole_seconds=False
             )
         except Unauthenticated:
             # Deactivated, waiting for approval again, or the password changed since.
