@@ -341,10 +341,13 @@ def ticket_page(
     description_diff = None
     if chosen and "description" in changed and before is not None:
         description_diff = word_diff(before.description or "", shown.description or "")
+    # The comment the chosen event wrote or rewrote: its time is the event's own.
+    touched = at.at if chosen and at and "comment" in changed else None
     comments = [
         {"id": c.id, "author": people.get(c.author_id) or UserRef(c.author_id, ""),
          "body": c.body, "created_at": c.created_at, "edited_at": c.edited_at,
-         "mine": c.author_id == actor.id}
+         "mine": c.author_id == actor.id,
+         "changed": touched is not None and touched in (c.created_at, c.edited_at)}
         for c in sorted(shown.comments.values(), key=lambda c: c.created_at)
     ]
     return web.page(request, "ticket.html", {
