@@ -117,6 +117,9 @@ class Renderer:
         if position is not None:
             # The log position of the change: ties an email to its event for support and audits.
             message["X-Trail-Position"] = str(position)
+        if isinstance(payload, TicketEmail):
+            # The ticket's id, now that the link names its key: for mail filters and tests.
+            message["X-Trail-Ticket-Id"] = str(payload.ticket_id)
         for name_suffix, subtype in (("txt", "plain"), ("html", "html")):
             body = self.env.get_template(f"{name}.{name_suffix}").render(context)
             # set_payload sets the charset parameter and the transfer encoding.
