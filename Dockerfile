@@ -24,6 +24,7 @@ COPY api ./api
 COPY workers ./workers
 COPY runtime ./runtime
 COPY blobstore ./blobstore
+COPY outbound ./outbound
 RUN uv sync --locked --no-dev
 
 # Never run as root: the embedded PostgreSQL then runs as this user too, without useradd.

@@ -14,7 +14,18 @@ from api.errors import EXCEPTION_HANDLERS
 from api.hooks import AUTHENTICATED, before_request, provide_actor, provide_context
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.people import provide_ticket_uuid
-from api.routes import admin, auth, comments, events, health, projects, stats, tickets, users
+from api.routes import (
+    admin,
+    api_tokens,
+    auth,
+    comments,
+    events,
+    health,
+    projects,
+    stats,
+    tickets,
+    users,
+)
 from api.services import ApiServices
 
 
@@ -25,6 +36,7 @@ def create_app(services: ApiServices) -> Litestar:
         path="/",
         route_handlers=[
             *users.ROUTES,
+            *api_tokens.ROUTES,
             *projects.ROUTES,
             *tickets.ROUTES,
             *comments.ROUTES,
@@ -45,7 +57,7 @@ def create_app(services: ApiServices) -> Litestar:
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_JSON_BODY,
-        middleware=[DefineMiddleware(IdempotencyMiddleware, store=store, tokens=context.tokens)],
+        middleware=[DefineMiddleware(IdempotencyMiddleware, store=store, subject=context.subject)],
         openapi_config=openapi_config(),
         state=State({"context": context}),
     )

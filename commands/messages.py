@@ -93,3 +93,28 @@ class EditComment(Command, frozen=True):
     comment_id: UUID
     body: str
     expected_version: int | None = None
+
+
+class IssueApiToken(Command, frozen=True):
+    name: str
+    expires_in_days: int | None = None
+
+
+class CreateWebhook(Command, frozen=True):
+    url: str
+    event_types: tuple[str, ...]
+    project_id: UUID | None = None
+
+
+class ChangeWebhook(Command, frozen=True):
+    """Only what is given changes (None: leave as it is)."""
+
+    webhook_id: UUID
+    url: str | None = None
+    event_types: tuple[str, ...] | None = None
+    active: bool | None = None
+
+
+class ReplayWebhook(Command, frozen=True):
+    webhook_id: UUID
+    after_position: int
