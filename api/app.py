@@ -25,6 +25,7 @@ from api.routes import (
     stats,
     tickets,
     users,
+    webhooks,
 )
 from api.services import ApiServices
 
@@ -43,6 +44,7 @@ def create_app(services: ApiServices) -> Litestar:
             *events.ROUTES,
             *stats.ROUTES,
             *admin.ROUTES,
+            *webhooks.ROUTES,
         ],
         security=BEARER,
         opt=AUTHENTICATED,

@@ -165,6 +165,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="audit", description="History, the global event log and its stream"),
             Tag(name="stats"),
             Tag(name="admin"),
+            Tag(name="webhooks", description="Signed deliveries of the log's events (admin)"),
             Tag(name="health"),
             Tag(name="docs"),
         ],

@@ -10,6 +10,7 @@ from runtime.cli_email import emails_group, notifier_command, worker_command
 from runtime.cli_migrate import migrate_command
 from runtime.cli_projections import projections_group, projector_command
 from runtime.cli_serve import serve_command
+from runtime.cli_webhooks import webhooks_command
 
 
 @click.group()
@@ -24,6 +25,7 @@ for command in (
     projections_group,
     notifier_command,
     worker_command,
+    webhooks_command,
     emails_group,
     history_command,
     migrate_command,

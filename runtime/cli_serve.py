@@ -38,7 +38,7 @@ def _announce_when_ready(url: str, stopping: threading.Event) -> None:
 @click.option("--host", default=None, help="Interface to listen on (default TRAIL_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default TRAIL_PORT).")
 def serve_command(host: str | None, port: int | None) -> None:
-    """Run the API, projectors, notifier and an email worker together."""
+    """Run the API, projectors, notifier, an email worker and the webhook deliverer together."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
     host = host or settings.host
@@ -61,6 +61,7 @@ def serve_command(host: str | None, port: int | None) -> None:
                 ChildSpec("projector", ("projector",)),
                 ChildSpec("notifier", ("notifier",)),
                 ChildSpec("worker", ("worker",)),
+                ChildSpec("webhooks", ("webhooks",)),
             ],
             env,
         )
