@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from api.errors import Problem
+from api.metrics import Metrics
 from api.ratelimit import LoginLimiter
 from api.services import ApiServices
 from api.tokens import TokenIssuer
@@ -20,6 +21,7 @@ class Context:
     services: ApiServices
     tokens: TokenIssuer
     limiter: LoginLimiter
+    metrics: Metrics
 
     @classmethod
     def build(cls, services: ApiServices) -> Context:
@@ -33,6 +35,7 @@ class Context:
                 per_address=settings.login_failures_per_address,
                 window=settings.login_window,
             ),
+            metrics=Metrics(services),
         )
 
     @property

@@ -33,6 +33,8 @@ from projections.runner import Runner
 from projections.webhooks import WebhookRouter
 from runtime.embedded import postgres_env
 from runtime.links import Links
+from runtime.logs import litestar_logging
+from runtime.migrate import migration_ids
 from runtime.settings import Settings, SettingsError, secret_key_or_generate
 from workers.broker import make_broker
 from workers.config import Delivery, WebhookDelivery
@@ -90,7 +92,11 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
         commands=commands(settings, database_url),
         pool=pool,
         redis=Redis.from_url(redis_url),
-        settings=ApiSettings(secret_key=secret_key_or_generate(settings)),
+        settings=ApiSettings(
+            secret_key=secret_key_or_generate(settings),
+            cors_origins=settings.cors_origins,
+            migrations=migration_ids(),
+        ),
         send_password_reset=send_password_reset,
     )
 
@@ -103,7 +109,7 @@ def close_api_services(services: ApiServices) -> None:
 
 def api_app(settings: Settings, database_url: str, redis_url: str) -> Litestar:
     services = api_services(settings, database_url, redis_url)
-    app = create_app(services)
+    app = create_app(services, litestar_logging(settings.log_format))
     app.on_shutdown.append(lambda: close_api_services(services))
     return app
 

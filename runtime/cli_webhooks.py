@@ -8,6 +8,7 @@ import click
 
 from runtime import bootstrap
 from runtime.embedded import resolve_services
+from runtime.logs import configure_logging
 from runtime.migrate import migrate
 from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
@@ -18,8 +19,8 @@ log = logging.getLogger("trail.webhooks")
 @click.command("webhooks")
 def webhooks_command() -> None:
     """Deliver the log's events to webhooks: signed, in order per webhook, retried."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
+    configure_logging(settings.log_format)
     stopping = stop_on_signals()
     with resolve_services(settings) as services:
         migrate(services.database_url)

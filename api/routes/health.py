@@ -81,4 +81,47 @@ def _webhooks(conn: Connection[DictRow]) -> DeliveryCounts:
         return DeliveryCounts(pending=0, failed=0)
 
 
-ROUTES = [health]
+class Probe(msgspec.Struct, frozen=True):
+    status: Literal["ok", "ready", "not-ready"]
+    detail: str | None = None
+
+
+@get(
+    "/livez",
+    tags=["health"],
+    sync_to_thread=False,
+    summary="Is this process alive",
+    description="200 whenever the process answers HTTP; it asks nothing of the database. For "
+    "a liveness probe: restart the process when this fails.",
+)
+def livez() -> Probe:
+    return Probe("ok")
+
+
+@get(
+    "/readyz",
+    tags=["health"],
+    sync_to_thread=True,
+    summary="Is this process ready to serve",
+    description="200 when the database answers and its schema has every migration this code "
+    "needs; 503 otherwise. For a readiness probe: send traffic only while this answers 200.",
+    responses={503: ResponseSpec(Probe, description="Not ready: `detail` says why")},
+)
+def readyz(context: Context) -> Response[Probe]:
+    needed = set(context.services.settings.migrations)
+    try:
+        with context.services.pool.connection(timeout=2) as conn:
+            applied = {row["migration_id"] for row in conn.execute(
+                "SELECT migration_id FROM _yoyo_migration").fetchall()}
+    except UndefinedTable:
+        return Response(Probe("not-ready", "the schema is not migrated"), status_code=503)
+    except DatabaseError:
+        return Response(Probe("not-ready", "the database does not answer"), status_code=503)
+    missing = sorted(needed - applied)
+    if missing:
+        return Response(Probe("not-ready", f"migrations not applied: {', '.join(missing)}"),
+                        status_code=503)
+    return Response(Probe("ready"))
+
+
+ROUTES = [health, livez, readyz]

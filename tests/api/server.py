@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from typing import IO
 from pathlib import Path
 
 import httpx
@@ -46,7 +47,9 @@ def projecting(trail_env: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def api_process(env: Mapping[str, str], *, workers: int = 1) -> Iterator[str]:
+def api_process(
+    env: Mapping[str, str], *, workers: int = 1, stderr: IO[bytes] | None = None
+) -> Iterator[str]:
     """`uvicorn runtime.cli_api:app_from_environment` on a free port; yields its URL."""
     port = free_port()
     command = [
@@ -54,7 +57,7 @@ def api_process(env: Mapping[str, str], *, workers: int = 1) -> Iterator[str]:
         "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-proxy-headers", "--log-level", "warning", "--timeout-graceful-shutdown", "2",
     ]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env})
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)
