@@ -81,7 +81,7 @@ def _webhooks(conn: Connection[DictRow]) -> DeliveryCounts:
         return DeliveryCounts(pending=0, failed=0)
 
 
-class Probe(msgspec.Struct, frozen=True):
+class Probe(msgspec.Struct, frozen=True, omit_defaults=True):
     status: Literal["ok", "ready", "not-ready"]
     detail: str | None = None
 

@@ -11,8 +11,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import IO
 from pathlib import Path
+from typing import IO
 
 import httpx
 
