@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import click
+# Rich help for every `trail` command: patched in before any command is defined.
+from rich_click.patch import patch
 
-from runtime.cli_api import api_command
-from runtime.cli_audit import history_command
-from runtime.cli_email import emails_group, notifier_command, worker_command
-from runtime.cli_migrate import migrate_command
-from runtime.cli_projections import projections_group, projector_command
-from runtime.cli_serve import serve_command
-from runtime.cli_webhooks import webhooks_command
+patch()
+
+import click  # noqa: E402
+
+from runtime.cli_api import api_command  # noqa: E402
+from runtime.cli_audit import history_command  # noqa: E402
+from runtime.cli_email import emails_group, notifier_command, worker_command  # noqa: E402
+from runtime.cli_migrate import migrate_command  # noqa: E402
+from runtime.cli_projections import projections_group, projector_command  # noqa: E402
+from runtime.cli_serve import serve_command  # noqa: E402
+from runtime.cli_webhooks import webhooks_command  # noqa: E402
 
 
 @click.group()
