@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-# Rich help for every `trail` command: patched in before any command is defined.
+from typing import Any
+
+import click
+from rich_click import RichGroup
 from rich_click.patch import patch
 
+# Click's own error output (`Error: …` on one line), kept from before the patch below.
+_PLAIN_MAIN = click.core.Command.main
+# Rich help for every `trail` command: patched in before any command is defined.
 patch()
-
-import click  # noqa: E402
 
 from runtime.cli_api import api_command  # noqa: E402
 from runtime.cli_audit import history_command  # noqa: E402
@@ -18,7 +22,14 @@ from runtime.cli_serve import serve_command  # noqa: E402
 from runtime.cli_webhooks import webhooks_command  # noqa: E402
 
 
-@click.group()
+class TrailGroup(RichGroup):
+    """Rich help; errors stay click's plain one-line `Error: …`, which scripts and logs read."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        return _PLAIN_MAIN(self, *args, **kwargs)
+
+
+@click.group(cls=TrailGroup)
 def main() -> None:
     """Trail: an event-sourced issue tracker."""
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Response, delete, get, patch, post
 from msgspec import UNSET, UnsetType
+from psycopg.errors import UndefinedTable
 
 from api.context import Context
 from api.errors import problem_responses
@@ -136,7 +137,11 @@ def list_webhooks(
 ) -> Page[WebhookItem]:
     require_admin(actor)
     with reading(context, READS, min_position) as conn:
-        return rows.list_webhooks(conn, limit, cursor)
+        try:
+            return rows.list_webhooks(conn, limit, cursor)
+        except UndefinedTable:
+            # `trail webhooks` has not installed its tables yet: it has seen no webhook.
+            return Page(items=[], next_cursor=None)
 
 
 @get(
@@ -208,7 +213,10 @@ def list_deliveries(
 ) -> Page[DeliveryItem]:
     context.commands.webhooks.get(actor, webhook_id)
     with reading(context, READS, min_position) as conn:
-        return rows.list_deliveries(conn, webhook_id, status, limit, cursor)
+        try:
+            return rows.list_deliveries(conn, webhook_id, status, limit, cursor)
+        except UndefinedTable:
+            return Page(items=[], next_cursor=None)
 
 
 @post(
@@ -227,7 +235,11 @@ def retry_delivery(
 ) -> Response[Accepted]:
     context.commands.webhooks.get(actor, webhook_id)
     with context.services.pool.connection() as conn:
-        if not rows.retry_delivery(conn, webhook_id, delivery_id):
+        try:
+            retried = rows.retry_delivery(conn, webhook_id, delivery_id)
+        except UndefinedTable:
+            retried = False
+        if not retried:
             raise NotFound("no such delivery")
     return answer(Accepted("the delivery will be attempted again now"),
                   context.commands.store.current_position(), status_code=202)

@@ -19,6 +19,7 @@ import httpx
 from projections.catalog import READ_MODELS
 from projections.outbox import Outbox
 from projections.projector import run_projections
+from projections.webhooks import WebhookRouter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
@@ -33,10 +34,13 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def projecting(trail_env: Mapping[str, str]) -> Iterator[None]:
-    """Every read model and the outbox, kept current while the block runs."""
+    """Every read model and follower (the outbox, webhook deliveries), kept current while the
+    block runs."""
     stopping = threading.Event()
     thread = threading.Thread(
-        target=run_projections, args=((*READ_MODELS, Outbox), trail_env, stopping), daemon=True
+        target=run_projections,
+        args=((*READ_MODELS, Outbox, WebhookRouter), trail_env, stopping),
+        daemon=True,
     )
     thread.start()
     try:
