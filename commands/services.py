@@ -16,8 +16,10 @@ from commands.api_token_store import ApiTokenStore
 from commands.api_tokens import ApiTokenService
 from commands.base import Trail
 from commands.credentials import Credentials
+from commands.links import Links
 from commands.numbering import TicketNumbers
 from commands.projects import Projects
+from commands.teams import Teams
 from commands.tickets import Tickets
 from commands.webhook_secrets import Seal, WebhookSecrets
 from commands.webhooks import UrlGuard, WebhookService
@@ -35,6 +37,8 @@ class Commands:
     tickets: Tickets
     api_tokens: ApiTokenService
     webhooks: WebhookService
+    links: Links
+    teams: Teams
 
     def close(self) -> None:
         self.store.close()
@@ -72,6 +76,8 @@ def build_commands(
             clock=clock,
             new_id=new_id,
         ),
+        links=Links(store, clock=clock, new_id=new_id),
+        teams=Teams(store, clock=clock, new_id=new_id),
     )
 
 

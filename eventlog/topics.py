@@ -11,11 +11,12 @@ from domain.api_tokens import ApiTokens
 from domain.claim import Claim
 from domain.history import TOPIC_PREFIX, event_topic, event_type
 from domain.project import Project
+from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import User
 from domain.webhook import Webhook
 
-AGGREGATES = (ApiTokens, Claim, Project, Ticket, User, Webhook)
+AGGREGATES = (ApiTokens, Claim, Project, Team, Ticket, User, Webhook)
 
 __all__ = [
     "AGGREGATES",

@@ -6,6 +6,7 @@ from projections.base import ReadModel
 from projections.comments import CommentsProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
+from projections.teams import TeamsProjection
 from projections.tickets import TicketsProjection
 from projections.users import UsersProjection
 
@@ -15,6 +16,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     UsersProjection,
     ProjectsProjection,
     StatsProjection,
+    TeamsProjection,
 )
 
 BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in READ_MODELS}

@@ -30,6 +30,9 @@ LABELS = {
     "due_date": "Due date",
     "assignee_ids": "Assignees",
     "comment": "Comment",
+    "parent_id": "Parent",
+    "team_id": "Team",
+    "links": "Links",
 }
 # Free text reads better as a block than squeezed into one `from → to` line.
 LONG_FIELDS = frozenset({"description", "comment"})

@@ -143,6 +143,10 @@ def test_schema_lists_every_path_of_the_contract(client: Client) -> None:
         "/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": {"post"},
         "/webhooks/{webhook_id}/replay": {"post"},
         "/livez": {"get"}, "/readyz": {"get"}, "/metrics": {"get"},
+        "/tickets/{ticket_id}/links": {"get", "post"},
+        "/tickets/{ticket_id}/links/{link_id}": {"delete"},
+        "/teams": {"get", "post"}, "/teams/{team_id}": {"get", "patch"},
+        "/teams/{team_id}/members": {"put"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == contract
     for path, methods in paths.items():
