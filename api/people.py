@@ -15,7 +15,7 @@ from litestar.params import Parameter
 from api.context import Context
 from commands.errors import NotFound
 from domain.ticket import Ticket
-from projections import present
+from projections import present, tickets
 from projections.tickets import TicketView
 from projections.users import UserRef
 
@@ -31,9 +31,10 @@ def ref(context: Context, user_id: UUID) -> UserRef:
 
 
 def ticket_view(context: Context, ticket: Ticket) -> TicketView:
-    """The view of a ticket aggregate (a command's answer, `?version=`, `?as_of=`)."""
+    """The view of a ticket aggregate (a command's answer, `?version=`, `?as_of=`). Its
+    `progress` is the subtasks' as the read side has them now, whatever version is shown."""
     with context.services.pool.connection() as conn:
-        return present.ticket_view(conn, ticket)
+        return present.ticket_view(conn, ticket, tickets.progress_of(conn, ticket.id))
 
 
 TicketRef = Annotated[

@@ -37,6 +37,10 @@ class ApiSettings:
     idempotency_abandoned_after: timedelta = timedelta(minutes=5)
     stream_poll_interval: float = 0.5
     stream_heartbeat: float = 15.0
+    # Browser origins allowed to call the API (CORS); none: CORS off.
+    cors_origins: tuple[str, ...] = ()
+    # The schema migrations this code needs applied: `/readyz` is 503 until they are.
+    migrations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

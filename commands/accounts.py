@@ -98,7 +98,10 @@ class Accounts(Service):
             changed = changed.replace(microsecond=0)
         if authenticated_at and changed and authenticated_at < changed:
             raise Unauthenticated("the password has changed since this token was issued")
-        return Actor(id=user.id, role=user.role, name=user.name)
+        return Actor(
+            id=user.id, role=user.role, name=user.name,
+            team_ids=frozenset(user.team_ids), led_team_ids=frozenset(user.led_team_ids),
+        )
 
     def user(self, user_id: UUID) -> User:
         return self._load(User, user_id, "user")

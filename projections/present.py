@@ -25,6 +25,7 @@ from domain.values import parse_ticket_key
 from eventlog.reading import aggregate_events
 from projections import tickets, users
 from projections.tickets import TicketView
+from projections.tickets.queries import Progress
 from projections.users import UserRef
 
 A = TypeVar("A", bound=Aggregate)
@@ -62,10 +63,13 @@ def project_key(conn: Connection[DictRow], project_id: UUID) -> str:
     return project.key if project is not None else ""
 
 
-def ticket_view(conn: Connection[DictRow], ticket: Ticket) -> TicketView:
-    """The view of a ticket aggregate: a command's answer, `?version=`, `?as_of=`."""
+def ticket_view(
+    conn: Connection[DictRow], ticket: Ticket, progress: Progress | None = None
+) -> TicketView:
+    """The view of a ticket aggregate: a command's answer, `?version=`, `?as_of=`;
+    `progress` is its subtasks' (`tickets.progress_of`), which the aggregate does not know."""
     people = refs(conn, [ticket.reporter_id, *ticket.assignee_ids])
-    return tickets.view_of(ticket, project_key(conn, ticket.project_id), people)
+    return tickets.view_of(ticket, project_key(conn, ticket.project_id), people, progress)
 
 
 def find_ticket(conn: Connection[DictRow], reference: str) -> UUID | None:

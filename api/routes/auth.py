@@ -13,6 +13,7 @@ from api.context import Context
 from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION
 from api.responses import Accepted, answer
+from commands.errors import TooManyLogins
 from commands.logins import sign_in
 from commands.messages import RegisterUser
 from projections.users import UserView, view_of
@@ -86,8 +87,12 @@ def register(data: Registration, context: Context) -> Response[UserView]:
 def token(
     data: Credentials, context: Context, request: Request[Any, Any, Any]
 ) -> Response[AccessToken]:
-    user = sign_in(context.commands.accounts, context.limiter, data.email, data.password,
-                   client_address(request))
+    try:
+        user = sign_in(context.commands.accounts, context.limiter, data.email, data.password,
+                       client_address(request))
+    except TooManyLogins:
+        context.metrics.throttled_logins.inc()
+        raise
     lifetime = int(context.tokens.lifetime.total_seconds())
     return Response(
         AccessToken(context.tokens.issue(user.id), "bearer", lifetime),
