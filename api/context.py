@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
+from api.errors import Problem
 from api.live.hub import LiveHub
+from api.metrics import Metrics
 from api.ratelimit import LoginLimiter
 from api.services import ApiServices
 from api.tokens import TokenIssuer
+from commands.api_token_store import is_api_token
+from commands.errors import Unauthenticated
+from commands.permissions import Actor
 from commands.services import Commands
 
 
@@ -17,6 +23,7 @@ class Context:
     tokens: TokenIssuer
     limiter: LoginLimiter
     live: LiveHub
+    metrics: Metrics
 
     @classmethod
     def build(cls, services: ApiServices) -> Context:
@@ -31,8 +38,28 @@ class Context:
                 window=settings.login_window,
             ),
             live=LiveHub(services.pool),
+            metrics=Metrics(services),
         )
 
     @property
     def commands(self) -> Commands:
         return self.services.commands
+
+    def caller(self, token: str) -> Actor:
+        """Who a bearer token acts for, as the account is now: an access token (JWT) or an API
+        token (`trail_pat_…`). Unauthenticated, or a 401 Problem, when it may not act."""
+        if is_api_token(token):
+            return self.commands.accounts.actor(self.commands.api_tokens.holder(token))
+        user_id, issued_at = self.tokens.verified(token)
+        # The account as it is now: a deactivated user's tokens stop working at once, a role
+        # change applies to the very next request, and a password reset voids older tokens.
+        return self.commands.accounts.actor(user_id, issued_at)
+
+    def subject(self, token: str) -> UUID | None:
+        """The user a valid bearer token names, whatever the account's state; None otherwise."""
+        try:
+            if is_api_token(token):
+                return self.commands.api_tokens.holder(token)
+            return self.tokens.subject(token)
+        except (Problem, Unauthenticated):
+            return None

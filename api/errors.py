@@ -20,6 +20,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from commands import errors as command_errors
+from domain import api_tokens as token_errors
 from domain import errors as domain_errors
 from projections.errors import InvalidQuery
 
@@ -116,6 +117,8 @@ _MAPPED: dict[type[Exception], tuple[int, str]] = {
     domain_errors.ProjectArchived: (409, "project-archived"),
     domain_errors.NotCommentAuthor: (403, "not-comment-author"),
     domain_errors.UnknownComment: (404, "not-found"),
+    token_errors.TooManyTokens: (409, "too-many-tokens"),
+    token_errors.UnknownToken: (404, "not-found"),
     domain_errors.LinkNotAllowed: (409, "link-not-allowed"),
     domain_errors.CycleNotAllowed: (409, "cycle-not-allowed"),
     domain_errors.UnknownLink: (404, "not-found"),
@@ -137,6 +140,12 @@ def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) 
         return InvalidInput(FieldIssue(e.field, e.message) for e in error.errors)
     if isinstance(error, InvalidQuery):
         return invalid(error.field, error.message)
+    if isinstance(error, command_errors.TooManyLogins):
+        return Problem(429, str(error), kind="too-many-requests",
+                       headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, command_errors.LoginsUnavailable):
+        return Problem(503, "login is unavailable for a moment", kind="service-unavailable",
+                       headers={"Retry-After": "5"})
     for cls in type(error).__mro__:
         if cls in _MAPPED:
             status, kind = _MAPPED[cls]
@@ -202,7 +211,7 @@ _DESCRIPTIONS = {
     403: "Authenticated, but the role may not do this",
     404: "No such resource, or a ticket the caller may not see",
     409: "Conflict: a taken name, an illegal status transition, an archived project, a link "
-    "that exists or would close a cycle, a blocked ticket resolved",
+    "that exists or would close a cycle, a blocked ticket resolved, a cap reached",
     412: "`If-Match` names a version the ticket has moved on from",
     413: "Request body larger than 1 MiB",
     415: "Request body that is not `application/json`",

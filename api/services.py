@@ -36,6 +36,10 @@ class ApiSettings:
     # used again (see docs/API-NOTES.md).
     idempotency_abandoned_after: timedelta = timedelta(minutes=5)
     stream_heartbeat: float = 15.0
+    # Browser origins allowed to call the API (CORS); none: CORS off.
+    cors_origins: tuple[str, ...] = ()
+    # The schema migrations this code needs applied: `/readyz` is 503 until they are.
+    migrations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

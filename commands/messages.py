@@ -124,6 +124,31 @@ class MarkAllNotificationsRead(Command, frozen=True):
     up_to_position: int
 
 
+class IssueApiToken(Command, frozen=True):
+    name: str
+    expires_in_days: int | None = None
+
+
+class CreateWebhook(Command, frozen=True):
+    url: str
+    event_types: tuple[str, ...]
+    project_id: UUID | None = None
+
+
+class ChangeWebhook(Command, frozen=True):
+    """Only what is given changes (None: leave as it is)."""
+
+    webhook_id: UUID
+    url: str | None = None
+    event_types: tuple[str, ...] | None = None
+    active: bool | None = None
+
+
+class ReplayWebhook(Command, frozen=True):
+    webhook_id: UUID
+    after_position: int
+
+
 class LinkTickets(Command, frozen=True):
     """Link `ticket_id` to `other_id`; `type` as seen from `ticket_id`."""
 

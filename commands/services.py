@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from commands.accounts import Accounts
+from commands.api_token_store import ApiTokenStore
+from commands.api_tokens import ApiTokenService
 from commands.base import Trail
 from commands.conversations import Conversations
 from commands.credentials import Credentials
@@ -22,6 +24,8 @@ from commands.reading import ReadMarks
 from commands.teams import Teams
 from commands.tickets import Tickets
 from commands.watching import Watching
+from commands.webhook_secrets import Seal, WebhookSecrets
+from commands.webhooks import UrlGuard, WebhookService
 
 
 def utc_now() -> datetime:
@@ -37,6 +41,8 @@ class Commands:
     watching: Watching
     conversations: Conversations
     read_marks: ReadMarks
+    api_tokens: ApiTokenService
+    webhooks: WebhookService
     links: Links
     teams: Teams
 
@@ -51,7 +57,11 @@ def build_commands(
     new_id: Callable[[], UUID] = uuid4,
     registration: str = "open",
     credentials: Credentials | None = None,
+    sealer: Seal | None = None,
+    url_guard: UrlGuard | None = None,
 ) -> Commands:
+    """`sealer` and `url_guard` are what webhooks need (the composition root passes
+    `outbound`'s); without them every webhook URL is refused."""
     datastore = store.datastore
     return Commands(
         store=store,
@@ -67,6 +77,24 @@ def build_commands(
         watching=Watching(store, clock=clock, new_id=new_id),
         conversations=Conversations(store, clock=clock, new_id=new_id),
         read_marks=ReadMarks(store, clock=clock, new_id=new_id),
+        api_tokens=ApiTokenService(store, ApiTokenStore(datastore), clock=clock, new_id=new_id),
+        webhooks=WebhookService(
+            store,
+            WebhookSecrets(datastore, sealer or _WebhooksOff()),
+            url_guard or _WebhooksOff(),
+            clock=clock,
+            new_id=new_id,
+        ),
         links=Links(store, clock=clock, new_id=new_id),
         teams=Teams(store, clock=clock, new_id=new_id),
     )
+
+
+class _WebhooksOff:
+    """Without `outbound`, no URL may be called, so no secret is ever sealed."""
+
+    def refusal(self, url: str) -> str | None:
+        return "this Trail is not set up to call webhooks"
+
+    def seal(self, secret: str) -> str:
+        raise RuntimeError("webhooks are off: no sealer was given")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.base import ReadModel
 from projections.comments import CommentsProjection
 from projections.conversations import ConversationsProjection
+from projections.daily import DailyOpenProjection
 from projections.notifications import NotificationsProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
@@ -21,6 +22,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     NotificationsProjection,
     ConversationsProjection,
     TeamsProjection,
+    DailyOpenProjection,
 )
 
 BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in READ_MODELS}

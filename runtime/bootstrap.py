@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
@@ -20,24 +21,37 @@ from redis import Redis
 from api.app import create_app
 from api.services import ApiServices, ApiSettings
 from commands.base import Trail
+from commands.logins import LoginLimiter
 from commands.services import Commands, build_commands, utc_now
+from outbound.addresses import AddressPolicy
+from outbound.client import Caller
+from outbound.sealing import Sealer
 from projections.catalog import READ_MODELS
 from projections.outbox import Outbox
 from projections.outbox.rows import enqueue_password_reset
 from projections.rebuild import install
 from projections.runner import Runner
+from projections.webhooks import WebhookRouter
 from runtime.embedded import postgres_env
 from runtime.links import Links
+from runtime.logs import litestar_logging
+from runtime.migrate import migration_ids
 from runtime.settings import Settings, SettingsError, secret_key_or_generate
+from web.app import create_web
+from web.services import WebServices, WebSettings
 from workers.broker import make_broker
-from workers.config import Delivery
+from workers.config import Delivery, WebhookDelivery
 from workers.digest import digest_job
 from workers.notifier import Notifier
 from workers.relay import Relay
 from workers.render import Renderer
 from workers.schedule import Job, Schedule
 from workers.transports import make_transport
+from workers.webhook_process import WebhookProcess
+from workers.webhooks import Deliverer
 from workers.worker import EmailWorker
+
+K = TypeVar("K")
 
 API_POOL_MAX_SIZE = 16
 
@@ -55,6 +69,8 @@ def commands(
         clock=clock,
         new_id=new_id,
         registration=settings.registration,
+        sealer=Sealer(secret_key_or_generate(settings)),
+        url_guard=AddressPolicy(allow_private=settings.webhook_allow_private),
     )
 
 
@@ -74,13 +90,18 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
     def send_password_reset(*, user_id: UUID, email: str, name: str, token: str) -> None:
         # Through the outbox, like every email: retried, and visible to admins if it fails.
         with pool.connection() as conn:
-            enqueue_password_reset(conn, user_id, email, name, token, links.password_reset())
+            enqueue_password_reset(conn, user_id, email, name, token,
+                                   links.password_reset(token))
 
     return ApiServices(
         commands=commands(settings, database_url),
         pool=pool,
         redis=Redis.from_url(redis_url),
-        settings=ApiSettings(secret_key=secret_key_or_generate(settings)),
+        settings=ApiSettings(
+            secret_key=secret_key_or_generate(settings),
+            cors_origins=settings.cors_origins,
+            migrations=migration_ids(),
+        ),
         send_password_reset=send_password_reset,
     )
 
@@ -91,9 +112,35 @@ def close_api_services(services: ApiServices) -> None:
     services.commands.close()
 
 
+def web_services(settings: Settings, api: ApiServices) -> WebServices:
+    """The web app on the API's own pieces: one write side, one pool, one Redis, the same login
+    limits and the same password-reset email."""
+    limits = api.settings
+    return WebServices(
+        commands=api.commands,
+        pool=api.pool,
+        redis=api.redis,
+        limiter=LoginLimiter(
+            api.redis,
+            per_email=limits.login_failures_per_email,
+            per_address=limits.login_failures_per_address,
+            window=limits.login_window,
+        ),
+        settings=WebSettings(
+            secret_key=limits.secret_key,
+            base_url=settings.base_url,
+            registration=settings.registration,
+            min_position_timeout=limits.min_position_timeout,
+        ),
+        send_password_reset=api.send_password_reset,
+    )
+
+
 def api_app(settings: Settings, database_url: str, redis_url: str) -> Litestar:
+    """The API and, at `/`, the web app: one process answers both."""
     services = api_services(settings, database_url, redis_url)
-    app = create_app(services)
+    app = create_app(services, litestar_logging(settings.log_format),
+                     mount=create_web(web_services(settings, services)))
     app.on_shutdown.append(lambda: close_api_services(services))
     return app
 
@@ -112,6 +159,20 @@ def notifier(
     install(Outbox, env)
     broker = make_broker(redis_url, delivery)
     return Notifier(Runner(Outbox, env), Relay(database_url, broker, delivery), broker)
+
+
+def webhooks(
+    settings: Settings, database_url: str, delivery: WebhookDelivery | None = None
+) -> WebhookProcess:
+    """The deliveries follower and the deliverer; `.start()` runs them in this process."""
+    delivery = delivery or webhook_delivery_from_env(settings)
+    env = postgres_env(database_url)
+    install(WebhookRouter, env)
+    caller = Caller(AddressPolicy(allow_private=delivery.allow_private), delivery.timeout)
+    deliverer = Deliverer(
+        database_url, caller, Sealer(secret_key_or_generate(settings)), delivery
+    )
+    return WebhookProcess(Runner(WebhookRouter, env), deliverer)
 
 
 def email_worker(
@@ -152,19 +213,43 @@ _DELIVERY_ENV = {
 }
 
 
+_WEBHOOK_ENV = {
+    "TRAIL_WEBHOOK_MAX_ATTEMPTS": "max_attempts",
+    "TRAIL_WEBHOOK_MIN_BACKOFF": "min_backoff",
+    "TRAIL_WEBHOOK_MAX_BACKOFF": "max_backoff",
+    "TRAIL_WEBHOOK_TIMEOUT": "timeout",
+    "TRAIL_WEBHOOK_THREADS": "threads",
+    "TRAIL_WEBHOOK_POLL_INTERVAL": "poll_interval",
+}
+
+
 def delivery_from_env(environ: Mapping[str, str] = os.environ) -> Delivery:
     """`Delivery` with each TRAIL_EMAIL_* / TRAIL_WORKER_THREADS variable that is set."""
-    values = {
+    return _knobs(Delivery, _DELIVERY_ENV, environ, {})
+
+
+def webhook_delivery_from_env(
+    settings: Settings, environ: Mapping[str, str] = os.environ
+) -> WebhookDelivery:
+    """`WebhookDelivery` with each TRAIL_WEBHOOK_* variable that is set."""
+    return _knobs(WebhookDelivery, _WEBHOOK_ENV, environ,
+                  {"allow_private": settings.webhook_allow_private})
+
+
+def _knobs(
+    kind: type[K], names: Mapping[str, str], environ: Mapping[str, str], fixed: dict[str, Any]
+) -> K:
+    values: dict[str, Any] = {
         field: environ[variable].strip()
-        for variable, field in _DELIVERY_ENV.items()
+        for variable, field in names.items()
         if environ.get(variable, "").strip()
     }
     try:
         # Not strict: numbers arrive as strings; constraints (>= 1, > 0) are checked here.
-        return msgspec.convert(values, type=Delivery, strict=False)
+        return msgspec.convert({**values, **fixed}, type=kind, strict=False)
     except msgspec.ValidationError as error:
         message = str(error)
-        for variable, field in _DELIVERY_ENV.items():
+        for variable, field in names.items():
             message = message.replace(f"`$.{field}`", variable)
         raise SettingsError(message) from None
 
@@ -179,4 +264,7 @@ __all__ = [
     "email_worker",
     "notifier",
     "projector_env",
+    "web_services",
+    "webhook_delivery_from_env",
+    "webhooks",
 ]

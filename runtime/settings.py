@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 
 Registration = Literal["open", "approval"]
+LogFormat = Literal["console", "json"]
 
 _REGISTRATION_MODES: tuple[Registration, ...] = ("open", "approval")
 _SECRET_KEY_FILE = "secret_key"
@@ -41,6 +42,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     # The hour (UTC) the daily digest goes out.
     digest_hour: int = 8
+    # Webhooks may call private, loopback and link-local addresses (off: the SSRF guard).
+    webhook_allow_private: bool = False
+    log_format: LogFormat = "console"
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         # Settings get logged at startup; keep credentials (key, URL passwords) out of the logs.
@@ -99,6 +105,45 @@ def _registration(environ: Mapping[str, str]) -> Registration:
     return raw
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+
+
+def _log_format(environ: Mapping[str, str]) -> LogFormat:
+    raw = environ.get("TRAIL_LOG_FORMAT", "").strip().lower() or "console"
+    if raw == "json":
+        return "json"
+    if raw == "console":
+        return "console"
+    raise SettingsError(f"TRAIL_LOG_FORMAT must be 'console' or 'json', got {raw!r}")
+
+
+def _origins(environ: Mapping[str, str]) -> tuple[str, ...]:
+    origins = []
+    for item in environ.get("TRAIL_CORS_ORIGINS", "").split(","):
+        origin = item.strip().rstrip("/")
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc
+                              or parts.path or parts.query):
+            raise SettingsError(
+                f"TRAIL_CORS_ORIGINS takes origins such as https://app.example.com, "
+                f"got {origin!r}"
+            )
+        origins.append(origin)
+    return tuple(origins)
+
+
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     """Build `Settings` from `environ`, raising `SettingsError` on an unusable value."""
     data_dir_raw = environ.get("TRAIL_DATA_DIR", "").strip() or ".trail"
@@ -117,6 +162,9 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         host=_optional(environ, "TRAIL_HOST") or "127.0.0.1",
         port=_port(environ),
         digest_hour=_digest_hour(environ),
+        webhook_allow_private=_flag(environ, "TRAIL_WEBHOOK_ALLOW_PRIVATE"),
+        log_format=_log_format(environ),
+        cors_origins=_origins(environ),
     )
 
 

@@ -24,6 +24,7 @@ from api.live.audiences import Audiences
 from api.live.follower import Follower
 from api.live.session import Session, Topics
 from api.live.slots import EventSlot, NotificationSlot
+from domain.api_tokens import ApiTokens
 from domain.conversation import Message
 from domain.user import User
 
@@ -46,6 +47,7 @@ class LiveHub:
         self._by_ticket: dict[UUID, set[Session]] = {}
         self._by_project: dict[UUID, set[Session]] = {}
         self._everything: set[Session] = set()
+        self._by_token: dict[UUID, set[Session]] = {}
         self._notified_users: dict[UUID, int] = {}
         self.ring: list[Slot] = []
         self.floor = 0
@@ -66,6 +68,8 @@ class LiveHub:
     def join(self, session: Session) -> None:
         self.sessions.add(session)
         self._by_user.setdefault(session.user_id, set()).add(session)
+        if session.credential.token_id is not None:
+            self._by_token.setdefault(session.credential.token_id, set()).add(session)
         if session.everything:
             self._everything.add(session)
         # Authority events after what the hub has handed over reach it; the session verifies
@@ -77,6 +81,8 @@ class LiveHub:
     def leave(self, session: Session) -> None:
         self.sessions.discard(session)
         _discard(self._by_user, session.user_id, session)
+        if session.credential.token_id is not None:
+            _discard(self._by_token, session.credential.token_id, session)
         self._everything.discard(session)
         self.unfollow(session, session.topics)
 
@@ -130,9 +136,8 @@ class LiveHub:
         before = self.seq
         for slot in slots:
             self._append(slot)
-            if isinstance(slot.event, User.Event):
-                for session in list(self._by_user.get(slot.event.originator_id, ())):
-                    session.authority(slot.position, slot.event, self.audiences)
+            for session in self._authorities(slot):
+                session.authority(slot.position, slot.event, self.audiences)
         self.position = position
         woken: set[Session] = set(self._everything)
         for slot in slots:
@@ -151,6 +156,15 @@ class LiveHub:
         users = {notice.user_id for notice in slot.notices}
         woken = {s for u in users for s in self._by_user.get(u, ())}
         self._move_on(before, woken)
+
+    def _authorities(self, slot: EventSlot) -> list[Session]:
+        """The streams whose authority `slot` may change: its user's, or its API token's."""
+        match slot.event:
+            case User.Event():
+                return list(self._by_user.get(slot.event.originator_id, ()))
+            case ApiTokens.Revoked():
+                return list(self._by_token.get(slot.event.token_id, ()))
+        return []
 
     def _append(self, slot: Slot) -> None:
         self.seq += 1

@@ -15,17 +15,21 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 import msgspec
 
 from api.live.audiences import Audiences
 from api.live.slots import EventSlot, NotificationSlot
+from domain.api_tokens import ApiTokens
 from domain.conversation import takes_part
 from domain.user import User
 from domain.values import Role
 from domain.visibility import TicketAudience, Viewer, may_see
+
+if TYPE_CHECKING:
+    from api.live.credentials import Credential
 
 # Close codes: the first message was not a valid `auth`, or the token expired (4401); the account
 # may no longer see what it subscribed to, or act at all (4403).
@@ -63,13 +67,10 @@ Output = str | EventSlot
 
 
 class Session:
-    def __init__(
-        self, viewer: Viewer, *, issued_at: datetime, expires_at: datetime,
-        everything: bool = False,
-    ) -> None:
+    def __init__(self, viewer: Viewer, credential: Credential, *, everything: bool = False
+                 ) -> None:
         self.viewer = viewer
-        self.issued_at = issued_at
-        self.expires_at = expires_at
+        self.credential = credential
         self.everything = everything
         """An SSE stream: every event the viewer may see, not topics."""
         self.since = 0
@@ -109,14 +110,23 @@ class Session:
 
     # ------------------------------------------------------------------ authority
 
-    def authority(self, position: int, event: User.Event, audiences: Audiences) -> None:
-        """Apply an event about this session's user, recorded at `position`."""
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.credential.expires_at
+
+    def authority(self, position: int, event: User.Event | ApiTokens.Revoked,
+                  audiences: Audiences) -> None:
+        """Apply an event about this session's user or its API token, recorded at
+        `position`."""
         if position <= self.since:
             return
+        issued_at = self.credential.issued_at
         match event:
+            case ApiTokens.Revoked() if event.token_id == self.credential.token_id:
+                self.close(UNAUTHENTICATED, "the API token was revoked")
             case User.Deactivated():
                 self.close(FORBIDDEN, "the account was deactivated")
-            case User.PasswordChanged() if self.issued_at < event.timestamp.replace(
+            case User.PasswordChanged() if issued_at and issued_at < event.timestamp.replace(
                     microsecond=0):
                 self.close(FORBIDDEN, "the password changed: sign in again")
             case User.RoleChanged():

@@ -96,12 +96,14 @@ class Stream:
 
     async def _wait(self) -> bool:
         """Wait to be woken; False when the heartbeat is due first."""
-        expires = (self.session.expires_at - datetime.now(UTC)).total_seconds()
-        timeout = expires if self.heartbeat is None else min(expires, self.heartbeat)
+        expires_at = self.session.expires_at
+        bounds = [self.heartbeat] if self.heartbeat is not None else []
+        if expires_at is not None:
+            bounds.append(max((expires_at - datetime.now(UTC)).total_seconds(), 0))
         try:
-            await asyncio.wait_for(self.session.wake.wait(), timeout=max(timeout, 0))
+            await asyncio.wait_for(self.session.wake.wait(), timeout=min(bounds, default=None))
         except TimeoutError:
-            if datetime.now(UTC) >= self.session.expires_at:
+            if expires_at is not None and datetime.now(UTC) >= expires_at:
                 self.session.close(UNAUTHENTICATED, "the token expired")
                 return True
             return False

@@ -13,7 +13,8 @@ from api.context import Context
 from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION
 from api.responses import Accepted, answer
-from commands.errors import AccountPending, Unauthenticated
+from commands.errors import TooManyLogins
+from commands.logins import sign_in
 from commands.messages import RegisterUser
 from projections.users import UserView, view_of
 
@@ -86,17 +87,12 @@ def register(data: Registration, context: Context) -> Response[UserView]:
 def token(
     data: Credentials, context: Context, request: Request[Any, Any, Any]
 ) -> Response[AccessToken]:
-    address = client_address(request)
-    context.limiter.check(data.email, address)
     try:
-        user = context.commands.accounts.authenticate(data.email, data.password)
-    except Unauthenticated:
-        context.limiter.failed(data.email, address)
+        user = sign_in(context.commands.accounts, context.limiter, data.email, data.password,
+                       client_address(request))
+    except TooManyLogins:
+        context.metrics.throttled_logins.inc()
         raise
-    except AccountPending:
-        # The password was right: not a guess to count.
-        raise
-    context.limiter.succeeded(data.email)
     lifetime = int(context.tokens.lifetime.total_seconds())
     return Response(
         AccessToken(context.tokens.issue(user.id), "bearer", lifetime),

@@ -20,6 +20,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.context import Context
 from api.errors import problem_responses
+from api.live.credentials import credential, verifier
 from api.live.session import Session
 from api.live.slots import EventSlot
 from api.live.stream import Stream
@@ -81,9 +82,9 @@ async def stream_events(
         int | None, Parameter(header="Last-Event-ID", ge=0, required=False)
     ] = None,
 ) -> ServerSentEvent:
-    _, issued_at, expires_at = context.tokens.claims(
-        bearer_token(request.headers.get("authorization")))
-    session = Session(actor, issued_at=issued_at, expires_at=expires_at, everything=True)
+    token = bearer_token(request.headers.get("authorization"))
+    held = await to_thread.run_sync(credential, context, token)
+    session = Session(actor, held, everything=True)
     hub = context.live
     hub.join(session)
     # Before the head is read: the hub's ring holds whatever comes after this moment.
@@ -92,9 +93,7 @@ async def stream_events(
         last_event_id = await to_thread.run_sync(context.commands.store.current_position)
     session.started = True
     session.position = session.notified = last_event_id
-
-    def verify() -> Actor:
-        return context.commands.accounts.actor(actor.id, issued_at)
+    verify = verifier(context, token, held)
 
     stream = Stream(session, hub, lambda: to_thread.run_sync(verify),
                     heartbeat=context.services.settings.stream_heartbeat)

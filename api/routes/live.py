@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -31,6 +30,7 @@ from litestar.exceptions import WebSocketDisconnect
 from api.context import Context
 from api.errors import Problem, problem_response, problem_responses
 from api.hooks import context_of
+from api.live.credentials import Credential, credential, verifier
 from api.live.session import UNAUTHENTICATED, Output, Session
 from api.live.slots import encode, error_frame
 from api.live.stream import Stream
@@ -90,8 +90,8 @@ _client_message = msgspec.json.Decoder(Auth | Subscribe | Ping)
 
 class Identity(msgspec.Struct, frozen=True):
     actor: Actor
-    issued_at: datetime
-    expires_at: datetime
+    token: str
+    credential: Credential
 
 
 @get(
@@ -116,8 +116,7 @@ async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
     identity = await _authenticate(socket, context)
     if identity is None:
         return
-    session = Session(identity.actor, issued_at=identity.issued_at,
-                      expires_at=identity.expires_at)
+    session = Session(identity.actor, identity.credential)
     hub = context.live
     hub.join(session)
     try:
@@ -129,9 +128,7 @@ async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
 
 async def _serve(socket: WebSocket[Any, Any, Any], context: Context, session: Session,
                  identity: Identity) -> None:
-    def verify() -> Actor:
-        return context.commands.accounts.actor(identity.actor.id, identity.issued_at)
-
+    verify = verifier(context, identity.token, identity.credential)
     stream = Stream(session, context.live, lambda: to_thread.run_sync(verify))
     receiver = asyncio.create_task(_receive(socket, context, session))
     try:
@@ -190,8 +187,8 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], context: Context) -> I
     try:
         header = socket.headers.get("authorization")
         token = bearer_token(header) if header else await _auth_message(socket)
-        user_id, issued_at, expires_at = context.tokens.claims(token)
-        actor = await to_thread.run_sync(context.commands.accounts.actor, user_id, issued_at)
+        held = await to_thread.run_sync(credential, context, token)
+        actor = await to_thread.run_sync(verifier(context, token, held))
     except (Problem, Unauthenticated, msgspec.DecodeError, TimeoutError) as refused:
         reason = refused.detail if isinstance(refused, Problem) else (
             str(refused) or "authenticate first")
@@ -199,7 +196,7 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], context: Context) -> I
         return None
     except WebSocketDisconnect:
         return None
-    return Identity(actor, issued_at, expires_at)
+    return Identity(actor, token, held)
 
 
 async def _auth_message(socket: WebSocket[Any, Any, Any]) -> str:

@@ -190,3 +190,18 @@ def test_an_sse_stream_ends_at_the_tokens_expiry(
                        algorithm="HS256")
     sse_ends(lambda: None, client, token, within=expires - time.time() + CLOSE_WITHIN)
     assert time.time() >= expires
+
+
+def test_an_api_token_opens_a_stream_and_revoking_it_closes_it(
+    api_url: str, client: Client, accounts: Accounts
+) -> None:
+    _, token, _ = newcomer(client, accounts)
+    issued = client.post("/me/tokens", token, json={"name": "live"})
+    assert issued.status_code == 201, issued.text
+    api_token = issued.json()["token"]
+    code = closes(lambda: client.delete(f"/me/tokens/{issued.json()['id']}", token),
+                  api_url, api_token, "notifications")
+    assert code == 4401
+    with live(api_url) as ws:
+        ws.send({"type": "auth", "token": api_token})
+        assert ws.closed_with() == 4401
