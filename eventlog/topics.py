@@ -58,7 +58,7 @@ def is_private(type_name: str) -> bool:
     """A conversation's messages are private to its participants: they never go to a webhook,
     whose owner (an admin) may not take part."""
     aggregate, _, name = type_name.partition(".")
-    return aggregate == "Conversation" or "Message" in name
+    return aggregate in ("Conversation", "Message") or "Message" in name
 
 
 # What a webhook may subscribe to, and what `["*"]` means.

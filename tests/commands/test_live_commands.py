@@ -23,6 +23,7 @@ from domain.reading import ReadMark
 from domain.values import EmailPreference
 from domain.watching import Watch, watch_id
 from eventlog.reading import aggregate_events
+from eventlog.topics import EVENT_TYPES, WEBHOOK_TYPES
 from tests.commands.conftest import developer, project, reporter, ticket
 
 
@@ -133,3 +134,9 @@ def test_the_email_preference_is_a_user_event(app: Commands, people: dict[str, A
     user = app.accounts.user(dev.id)
     assert user.email_preference is EmailPreference.OFF
     assert user.version == before + 1
+
+
+def test_messages_never_go_to_a_webhook_and_the_other_facts_may() -> None:
+    assert "Message.Posted" in EVENT_TYPES
+    assert "Message.Posted" not in WEBHOOK_TYPES
+    assert {"Watch.Chosen", "ReadMark.AllRead", "User.EmailPreferenceChanged"} <= WEBHOOK_TYPES
