@@ -8,7 +8,7 @@ names it as the first run did.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
 from psycopg import Cursor
@@ -19,7 +19,11 @@ from eventlog.reading import aggregate_events
 from projections.outbox.composer import Command
 
 
-def labels(cur: Cursor[DictRow], command: Command) -> dict[UUID, str]:
+def labels(
+    cur: Cursor[DictRow], command: Command, known: Callable[[UUID], str | None] | None = None
+) -> dict[UUID, str]:
+    """The names of the tickets and teams `command` mentions; `known` gives the keys of tickets
+    the caller has and the outbox's tables may not have yet (made earlier in the same batch)."""
     tickets: set[UUID] = set()
     teams: set[UUID] = set()
     for event, _ in command:
@@ -31,7 +35,9 @@ def labels(cur: Cursor[DictRow], command: Command) -> dict[UUID, str]:
             elif field == "team_id":
                 teams.update(_ids((old, new)))
     position = command[-1][1]
-    return {**_ticket_keys(cur, tickets), **{t: _team_name(cur, t, position) for t in teams}}
+    keys = {t: key for t in tickets if known and (key := known(t)) is not None}
+    keys.update(_ticket_keys(cur, tickets - keys.keys()))
+    return {**keys, **{t: _team_name(cur, t, position) for t in teams}}
 
 
 def _ids(values: Iterable[UUID | None]) -> set[UUID]:

@@ -142,7 +142,7 @@ class _Batch:
         involved = [*state.assignee_ids, *composer.removed_by(command, state), first.actor_id]
         key = f"{self._key(state.project_id)}-{state.number}"
         emails = composer.ticket_emails(command, state, key, self._people(involved),
-                                        labels(self.cur, command))
+                                        labels(self.cur, command, self._ticket_key))
         for email in emails:
             match self.preferences.get(email.recipient.id, EmailPreference.EACH_CHANGE):
                 case EmailPreference.EACH_CHANGE:
@@ -166,6 +166,11 @@ class _Batch:
                 self.people[r["id"]] = (person, r["active"])
                 self.preferences[r["id"]] = EmailPreference(r["email_preference"])
         return {user_id: self.people[user_id] for user_id in wanted if user_id in self.people}
+
+    def _ticket_key(self, ticket_id: UUID) -> str | None:
+        """The key of a ticket this batch knows (its row may not be written yet)."""
+        known = self.tickets.get(ticket_id)
+        return f"{self._key(known[0].project_id)}-{known[0].number}" if known else None
 
     def _key(self, project_id: UUID) -> str:
         if project_id not in self.keys:
