@@ -46,6 +46,14 @@ class UnknownComment(DomainError):
     """The ticket has no comment with that id."""
 
 
+class UnknownAttachment(DomainError):
+    """The ticket never had an attachment with that id."""
+
+
+class AttachmentGone(DomainError):
+    """The attachment was removed from its ticket."""
+
+
 def require(errors: list[FieldError]) -> None:
     """Raise every collected field error at once."""
     if errors:

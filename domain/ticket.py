@@ -16,9 +16,11 @@ from msgspec import UNSET, UnsetType
 
 from domain import ticket_events as events
 from domain.errors import (
+    AttachmentGone,
     FieldError,
     NotCommentAuthor,
     TransitionNotAllowed,
+    UnknownAttachment,
     UnknownComment,
     require,
 )
@@ -29,6 +31,7 @@ from domain.values import (
     Stamp,
     Status,
     TicketType,
+    check_attachment,
     clean_comment,
     clean_description,
     clean_tags,
@@ -75,6 +78,8 @@ class Ticket(StampedAggregate):
         AssigneesChanged: TypeAlias = events.AssigneesChanged
         Commented: TypeAlias = events.Commented
         CommentEdited: TypeAlias = events.CommentEdited
+        AttachmentAdded: TypeAlias = events.AttachmentAdded
+        AttachmentRemoved: TypeAlias = events.AttachmentRemoved
     else:
         Event = events.TicketEvent
         Created = events.Created
@@ -88,6 +93,8 @@ class Ticket(StampedAggregate):
         AssigneesChanged = events.AssigneesChanged
         Commented = events.Commented
         CommentEdited = events.CommentEdited
+        AttachmentAdded = events.AttachmentAdded
+        AttachmentRemoved = events.AttachmentRemoved
 
     def __init__(
         self,
@@ -117,6 +124,9 @@ class Ticket(StampedAggregate):
         self.reporter_id = reporter_id
         self.assignee_ids = assignee_ids
         self.comments: dict[UUID, events.Comment] = {}
+        # Every attachment ever added, removed ones included; the live ones in order of adding.
+        self.attachments: dict[UUID, events.Attachment] = {}
+        self.attachment_ids: tuple[UUID, ...] = ()
 
     @classmethod
     def open(
@@ -231,3 +241,52 @@ class Ticket(StampedAggregate):
             self._record(
                 stamp, self.CommentEdited, comment_id=comment_id, old_body=comment.body, body=text
             )
+
+    def add_attachment(
+        self,
+        stamp: Stamp,
+        attachment_id: UUID,
+        *,
+        filename: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+    ) -> None:
+        """Attach a file whose bytes are already stored under `sha256`."""
+        errors: list[FieldError] = []
+        check_attachment(errors, filename, size, sha256)
+        require(errors)
+        self._record(
+            stamp,
+            self.AttachmentAdded,
+            attachment_id=attachment_id,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            old_attachment_ids=self.attachment_ids,
+            attachment_ids=(*self.attachment_ids, attachment_id),
+        )
+
+    def remove_attachment(self, stamp: Stamp, attachment_id: UUID) -> None:
+        removed = self.attachment(attachment_id)
+        self._record(
+            stamp,
+            self.AttachmentRemoved,
+            attachment_id=attachment_id,
+            filename=removed.filename,
+            content_type=removed.content_type,
+            size=removed.size,
+            sha256=removed.sha256,
+            old_attachment_ids=self.attachment_ids,
+            attachment_ids=tuple(a for a in self.attachment_ids if a != attachment_id),
+        )
+
+    def attachment(self, attachment_id: UUID) -> events.Attachment:
+        """A live attachment of this ticket."""
+        found = self.attachments.get(attachment_id)
+        if found is None:
+            raise UnknownAttachment(f"ticket has no attachment {attachment_id}")
+        if found.removed_at is not None:
+            raise AttachmentGone("the attachment was removed")
+        return found
