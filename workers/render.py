@@ -29,6 +29,8 @@ LABELS = {
     "due_date": "Due date",
     "assignee_ids": "Assignees",
     "comment": "Comment",
+    "attachment_added": "Attachment added",
+    "attachment_removed": "Attachment removed",
 }
 # Free text reads better as a block than squeezed into one `from → to` line.
 LONG_FIELDS = frozenset({"description", "comment"})

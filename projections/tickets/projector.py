@@ -26,7 +26,7 @@ SEARCHED_COMMENT_CHARS = 200_000
 
 class TicketsProjection(ReadModel):
     name = "tickets"
-    revision = 4
+    revision = 5
     topics = topics_of(Project.Created, *TICKET_EVENTS)
     tables = {"tickets": TICKETS_DDL, "ticket_projects": PROJECTS_DDL}
     indexes = INDEXES
@@ -84,6 +84,7 @@ def _created(position: int, event: Ticket.Created, keys: dict[UUID, str]) -> dic
         "created_at": event.timestamp,
         "updated_at": None,
         "comment_bodies": {},
+        "attachment_ids": [],
     }
 def _fold(row: dict[str, Any], event: Ticket.Event) -> None:
     match event:
@@ -107,6 +108,10 @@ def _fold(row: dict[str, Any], event: Ticket.Event) -> None:
             comment_id=cid, body=body
         ):
             _index_comment(row["comment_bodies"], str(cid), body)
+        case Ticket.AttachmentAdded(attachment_ids=ids) | Ticket.AttachmentRemoved(
+            attachment_ids=ids
+        ):
+            row["attachment_ids"] = list(ids)
     row["version"] = event.originator_version
     row["updated_at"] = event.timestamp
 

@@ -36,6 +36,7 @@ CREATE TABLE tickets (
     created_at timestamptz NOT NULL,
     updated_at timestamptz,
     comment_bodies jsonb NOT NULL,
+    attachment_ids uuid[] NOT NULL,
     priority_rank smallint GENERATED ALWAYS AS (CASE priority {_RANK} END) STORED,
     touched_at timestamptz GENERATED ALWAYS AS (coalesce(updated_at, created_at)) STORED,
     due_key date GENERATED ALWAYS AS (coalesce(due_date, DATE '{NO_DUE_DATE}')) STORED,
@@ -69,7 +70,7 @@ INDEXES = (
 COLUMNS = (
     "id", "seq", "number", "project_id", "project_key", "title", "description", "status",
     "priority", "type", "tags", "due_date", "reporter_id", "assignee_ids", "version",
-    "created_at", "updated_at", "comment_bodies",
+    "created_at", "updated_at", "comment_bodies", "attachment_ids",
 )
 
 
