@@ -14,7 +14,18 @@ from api.errors import EXCEPTION_HANDLERS
 from api.hooks import AUTHENTICATED, before_request, provide_actor, provide_context
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.people import provide_ticket_uuid
-from api.routes import admin, auth, comments, events, health, projects, stats, tickets, users
+from api.routes import (
+    admin,
+    attachments,
+    auth,
+    comments,
+    events,
+    health,
+    projects,
+    stats,
+    tickets,
+    users,
+)
 from api.services import ApiServices
 
 
@@ -28,6 +39,7 @@ def create_app(services: ApiServices) -> Litestar:
             *projects.ROUTES,
             *tickets.ROUTES,
             *comments.ROUTES,
+            *attachments.ROUTES,
             *events.ROUTES,
             *stats.ROUTES,
             *admin.ROUTES,

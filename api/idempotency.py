@@ -180,10 +180,19 @@ class IdempotencyMiddleware:
             )
             await _send_problem(send, problem)
             return
-        body, too_large = await _read_body(receive)
-        if too_large:
-            await _send_problem(send, Problem(413, "the request body is too large (at most 1 MiB)"))
-            return
+        if _is_upload(headers):
+            # An upload streams through, never held whole here: the request is known by its
+            # method, path, query and length (docs/API-NOTES.md, Idempotency-Key).
+            body = b"upload of " + headers.get(b"content-length", b"unknown length")
+            app_receive = receive
+        else:
+            body, too_large = await _read_body(receive)
+            if too_large:
+                await _send_problem(
+                    send, Problem(413, "the request body is too large (at most 1 MiB)")
+                )
+                return
+            app_receive = _replaying(body, receive)
         caller = self._caller(scope, headers)
         fingerprint = _fingerprint(scope, body)
         claim = await to_thread.run_sync(self.store.claim, caller, key, fingerprint)
@@ -200,14 +209,12 @@ class IdempotencyMiddleware:
                 kind="idempotency-key-in-use", headers={"Retry-After": "1"},
             ))
         else:
-            await self._run_first(scope, receive, send, body, caller, key)
+            await self._run_first(scope, app_receive, send, caller, key)
 
-    async def _run_first(
-        self, scope: Any, receive: Any, send: Any, body: bytes, caller: str, key: str
-    ) -> None:
+    async def _run_first(self, scope: Any, receive: Any, send: Any, caller: str, key: str) -> None:
         capture = _Capture()
         try:
-            await self.app(scope, _replaying(body, receive), capture.send)
+            await self.app(scope, receive, capture.send)
         except BaseException:
             # Shielded: a cancelled request (client gone) must still free its key.
             with CancelScope(shield=True):
@@ -229,6 +236,11 @@ class IdempotencyMiddleware:
                 pass
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
+
+
+def _is_upload(headers: dict[bytes, bytes]) -> bool:
+    content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+    return content_type == b"multipart/form-data"
 
 
 def _fingerprint(scope: Any, body: bytes) -> str:

@@ -12,6 +12,7 @@ from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
 from redis import Redis
 
+from blobstore import BlobStore
 from commands.services import Commands
 
 
@@ -37,6 +38,8 @@ class ApiSettings:
     idempotency_abandoned_after: timedelta = timedelta(minutes=5)
     stream_poll_interval: float = 0.5
     stream_heartbeat: float = 15.0
+    # TRAIL_MAX_UPLOAD_MB: the bytes one attachment may have.
+    max_upload_bytes: int = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,5 @@ class ApiServices:
     redis: Redis
     settings: ApiSettings
     send_password_reset: PasswordResetSender
+    # Where attachment bytes are read from (the write side stores them).
+    blobs: BlobStore

@@ -6,6 +6,7 @@
     accounts      registration, log in, the caller as it is now, user changes, password reset
     projects      create, revise, archive
     tickets       create, edit, assign, comment
+    attachments   add a file (its bytes first, then the event) and remove it
     permissions   who may do what (roles); who may see a ticket is `domain.visibility`
     credentials   password hashes and reset tokens: secrets, kept out of the log
     numbering     ticket numbers per project

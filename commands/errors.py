@@ -38,3 +38,8 @@ class VersionMismatch(CommandError):
 
 class InvalidResetToken(CommandError):
     """A password-reset token that is unknown, used or expired."""
+
+
+class UploadInterrupted(CommandError):
+    """The bytes of an upload were swept away before its event could name them (a sweep of
+    bytes no event named ran just then): nothing was recorded, send the file again."""

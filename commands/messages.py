@@ -93,3 +93,17 @@ class EditComment(Command, frozen=True):
     comment_id: UUID
     body: str
     expected_version: int | None = None
+
+
+class AddAttachment(Command, frozen=True):
+    """Attach a file; its bytes come as a stream beside the command. `filename` is the client's,
+    cleaned before it is stored."""
+
+    ticket_id: UUID
+    filename: str
+    expected_version: int | None = None
+
+
+class RemoveAttachment(Command, frozen=True):
+    ticket_id: UUID
+    attachment_id: UUID

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from commands.accounts import Accounts
+from commands.attachments import Attachments, AttachmentStorage
 from commands.base import Trail
 from commands.credentials import Credentials
 from commands.numbering import TicketNumbers
@@ -29,6 +30,7 @@ class Commands:
     accounts: Accounts
     projects: Projects
     tickets: Tickets
+    attachments: Attachments
 
     def close(self) -> None:
         self.store.close()
@@ -41,8 +43,11 @@ def build_commands(
     new_id: Callable[[], UUID] = uuid4,
     registration: str = "open",
     credentials: Credentials | None = None,
+    attachments: AttachmentStorage | None = None,
 ) -> Commands:
+    """The services on `store`; without `attachments` (where bytes go), uploads are refused."""
     datastore = store.datastore
+    tickets = Tickets(store, TicketNumbers(datastore), clock=clock, new_id=new_id)
     return Commands(
         store=store,
         accounts=Accounts(
@@ -53,5 +58,6 @@ def build_commands(
             registration=registration,
         ),
         projects=Projects(store, clock=clock, new_id=new_id),
-        tickets=Tickets(store, TicketNumbers(datastore), clock=clock, new_id=new_id),
+        tickets=tickets,
+        attachments=Attachments(store, tickets, attachments, clock=clock, new_id=new_id),
     )

@@ -115,6 +115,19 @@ class Tickets(Service):
         return self._change(actor, command.ticket_id, command.expected_version, change,
                             made=command.comment_id)
 
+    def change(
+        self,
+        actor: Actor,
+        ticket_id: UUID,
+        expected_version: int | None,
+        change: Change,
+        made: UUID | None = None,
+    ) -> Outcome[Ticket]:
+        """What every ticket command does, for the services that change tickets too
+        (attachments): load, check visibility and `If-Match`, decide, refuse an archived
+        project's ticket, save, and retry on a concurrent write."""
+        return self._change(actor, ticket_id, expected_version, change, made)
+
     def _change(
         self,
         actor: Actor,

@@ -1,6 +1,6 @@
 """Attachments read model: a ticket's attachments (`GET /tickets/{id}/attachments`, oldest first,
-removed ones left out), one attachment by id (removed ones too, so a download can answer 410),
-and which attachments use a blob, for the sweep of attachment bytes.
+removed ones left out), the ticket an attachment id belongs to (removed ones too), and which
+attachments use a blob, for the sweep of attachment bytes.
 
 The API checks that the caller may see the ticket before answering about its attachments.
 """
@@ -99,18 +99,6 @@ class AttachmentView(msgspec.Struct, frozen=True):
     created_at: datetime
 
 
-class StoredAttachment(msgspec.Struct, frozen=True):
-    """What a download needs to know of an attachment, removed or not."""
-
-    id: UUID
-    ticket_id: UUID
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    removed_at: datetime | None
-
-
 class BlobUse(msgspec.Struct, frozen=True):
     """How the attachments that share one blob stand: whether any is live, and when the last
     of them was removed."""
@@ -141,13 +129,12 @@ _SELECT_VIEW = (
 )
 
 
-def get_attachment(conn: Connection[DictRow], attachment_id: UUID) -> StoredAttachment | None:
+def ticket_of(conn: Connection[DictRow], attachment_id: UUID) -> UUID | None:
+    """The ticket the attachment was added to, removed or not."""
     row = conn.execute(
-        "SELECT id, ticket_id, filename, content_type, size, sha256, removed_at "
-        "FROM attachments WHERE id = %s",
-        (attachment_id,),
+        "SELECT ticket_id FROM attachments WHERE id = %s", (attachment_id,)
     ).fetchone()
-    return msgspec.convert(row, StoredAttachment) if row else None
+    return row["ticket_id"] if row else None
 
 
 def list_attachments(

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import msgspec
+import psycopg
 from litestar import Litestar
 from psycopg import Connection
 from psycopg.rows import DictRow, dict_row
@@ -19,6 +20,8 @@ from redis import Redis
 
 from api.app import create_app
 from api.services import ApiServices, ApiSettings
+from blobstore import BlobStore, open_blob_store
+from commands.attachments import AttachmentStorage
 from commands.base import Trail
 from commands.services import Commands, build_commands, utc_now
 from projections.catalog import READ_MODELS
@@ -26,6 +29,7 @@ from projections.outbox import Outbox
 from projections.outbox.rows import enqueue_password_reset
 from projections.rebuild import install
 from projections.runner import Runner
+from runtime.blob_leases import PostgresBlobLeases
 from runtime.embedded import postgres_env
 from runtime.links import Links
 from runtime.settings import Settings, SettingsError, secret_key_or_generate
@@ -35,16 +39,23 @@ from workers.notifier import Notifier
 from workers.relay import Relay
 from workers.render import Renderer
 from workers.schedule import Job, Schedule
+from workers.sweep import AttachmentSweep
 from workers.transports import make_transport
 from workers.worker import EmailWorker
 
 API_POOL_MAX_SIZE = 16
 
 
+def blob_store(settings: Settings) -> BlobStore:
+    """Where attachment bytes live (`TRAIL_BLOB_URL`, `TRAIL_DATA_DIR/blobs` by default)."""
+    return open_blob_store(settings.blob_url, settings.data_dir)
+
+
 def commands(
     settings: Settings,
     database_url: str,
     *,
+    attachments: AttachmentStorage | None = None,
     clock: Callable[[], datetime] = utc_now,
     new_id: Callable[[], UUID] = uuid4,
 ) -> Commands:
@@ -54,6 +65,7 @@ def commands(
         clock=clock,
         new_id=new_id,
         registration=settings.registration,
+        attachments=attachments,
     )
 
 
@@ -69,6 +81,11 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
         open=True,
     )
     links = Links.of(settings)
+    storage = AttachmentStorage(
+        blobs=blob_store(settings),
+        max_bytes=settings.max_upload_bytes,
+        leases=PostgresBlobLeases(pool.connection),
+    )
 
     def send_password_reset(*, user_id: UUID, email: str, name: str, token: str) -> None:
         # Through the outbox, like every email: retried, and visible to admins if it fails.
@@ -76,11 +93,15 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
             enqueue_password_reset(conn, user_id, email, name, token, links.password_reset())
 
     return ApiServices(
-        commands=commands(settings, database_url),
+        commands=commands(settings, database_url, attachments=storage),
         pool=pool,
         redis=Redis.from_url(redis_url),
-        settings=ApiSettings(secret_key=secret_key_or_generate(settings)),
+        settings=ApiSettings(
+            secret_key=secret_key_or_generate(settings),
+            max_upload_bytes=settings.max_upload_bytes,
+        ),
         send_password_reset=send_password_reset,
+        blobs=storage.blobs,
     )
 
 
@@ -133,7 +154,22 @@ def schedule(settings: Settings, database_url: str) -> Schedule:
 
 
 def scheduled_jobs(settings: Settings, database_url: str) -> list[Job]:
-    return []
+    sweep = attachment_sweep(settings, database_url)
+    return [Job("attachments-sweep", sweep.run_logged, "cron", {"minute": 17})]
+
+
+def attachment_sweep(
+    settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utc_now
+) -> AttachmentSweep:
+    """Removes attachment bytes no attachment needs (`trail attachments sweep`, and hourly in
+    every worker)."""
+    return AttachmentSweep(
+        blob_store(settings),
+        database_url,
+        PostgresBlobLeases(lambda: psycopg.connect(database_url, autocommit=True)),
+        retention=timedelta(days=settings.attachment_retention_days),
+        clock=clock,
+    )
 
 
 # Delivery knobs from the environment, for operators (and for tests that run the processes).
@@ -170,6 +206,8 @@ __all__ = [
     "READ_MODELS",
     "api_app",
     "api_services",
+    "attachment_sweep",
+    "blob_store",
     "close_api_services",
     "commands",
     "delivery_from_env",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from runtime.cli_api import api_command
+from runtime.cli_attachments import attachments_group
 from runtime.cli_audit import history_command
 from runtime.cli_email import emails_group, notifier_command, worker_command
 from runtime.cli_migrate import migrate_command
@@ -26,6 +27,7 @@ for command in (
     worker_command,
     emails_group,
     history_command,
+    attachments_group,
     migrate_command,
 ):
     main.add_command(command)

@@ -39,6 +39,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Where attachment bytes live: None for `data_dir/blobs`, `s3://bucket/prefix`, `file:///path`.
+    blob_url: str | None = None
+    max_upload_mb: int = 10
+    attachment_retention_days: int = 30
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     def __repr__(self) -> str:
         # Settings get logged at startup; keep credentials (key, URL passwords) out of the logs.
@@ -80,6 +88,28 @@ def _port(environ: Mapping[str, str]) -> int:
     return port
 
 
+def _integer(environ: Mapping[str, str], name: str, default: int, low: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < low:
+        raise SettingsError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def _blob_url(environ: Mapping[str, str]) -> str | None:
+    url = _optional(environ, "TRAIL_BLOB_URL")
+    if url is not None and urlsplit(url).scheme not in ("s3", "file"):
+        raise SettingsError(
+            f"TRAIL_BLOB_URL must be s3://bucket/prefix or file:///absolute/path, got {url!r}"
+        )
+    return url
+
+
 def _registration(environ: Mapping[str, str]) -> Registration:
     raw = environ.get("TRAIL_REGISTRATION", "").strip().lower() or "open"
     if raw not in _REGISTRATION_MODES:
@@ -105,6 +135,9 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         base_url=base_url.rstrip("/") if base_url else None,
         host=_optional(environ, "TRAIL_HOST") or "127.0.0.1",
         port=_port(environ),
+        blob_url=_blob_url(environ),
+        max_upload_mb=_integer(environ, "TRAIL_MAX_UPLOAD_MB", 10, low=1),
+        attachment_retention_days=_integer(environ, "TRAIL_ATTACHMENT_RETENTION_DAYS", 30, low=0),
     )
 
 
