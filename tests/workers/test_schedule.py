@@ -60,5 +60,9 @@ def test_a_failing_job_is_reported_and_tried_again(scratch_database_url: str) ->
     finally:
         schedule.stop()
     with psycopg.connect(scratch_database_url, autocommit=True) as conn:
-        held = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()
+        # pg_locks spans the whole server: other databases' advisory locks are not this one's.
+        held = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        ).fetchone()
     assert held == (0,), "a failed run left its lock behind"
