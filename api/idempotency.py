@@ -3,8 +3,9 @@
 Keys are scoped to the caller: the user a valid bearer token names, or else (registration, login,
 password reset) the client address. The first request with a key claims it in PostgreSQL; its
 answer is stored there for 24 h and replayed, byte for byte, to a retry with the same method,
-path, query and body. A retry with a different request answers 422; one that arrives while the
-first is still running answers 409. The answer is stored before it is sent, so a client never
+path, query and body (a streamed upload's body is not held: its length stands for it). A retry
+with a different request answers 422; one that arrives while the first is still running answers
+409. The answer is stored before it is sent, so a client never
 sees an answer that a retry would not get again.
 
 Not stored (the key stays free for a retry): 5xx, 401, 429, and answers marked
