@@ -1,30 +1,33 @@
-"""HTTP API benchmark: requests per second and p50/p95/p99 latency over loopback, next to two
-references measured in the same run on the same machine:
-
-* a bare baseline app on the same server setup (Litestar under uvicorn with the same number of
-  workers, a sync handler in the thread pool, msgspec decoding a small JSON body, and one
-  INSERT per request through a psycopg pool): what the HTTP stack costs without Trail;
-* pgbench running a one-row INSERT script: the database's own limit on this machine.
+"""Whole-system HTTP benchmark: Trail as it runs (`trail serve`: API, projector, notifier and email
+worker), driven over loopback, with the CPU every process spends per request, the projections'
+lag, the email backlog, and bare counterparts measured in the same run.
 
     uv run python -m bench.http --seconds 10
+    uv run python -m bench.http --seconds 20 --profile create
 
 (`-m`: as a script, this file would shadow the standard library's `http` package.)
 
-It creates (and drops afterwards, unless --keep) the database `trail_bench_http` on the server
-given by --server-url, starts `trail projector` and the API (`uvicorn
-runtime.cli_api:app_from_environment`, --workers N) as subprocesses, seeds projects and
-tickets through the API, then runs each scenario at each concurrency C (C connections, each a
-closed loop of keep-alive requests):
+Trail is driven from outside only: the `trail` command as a subprocess, HTTP, and plain SQL for
+the bare baselines and the projection positions. The bench creates the database
+`trail_bench_http` on --server-url (dropped at the end unless --keep), runs `trail serve` on it
+with REDIS_URL on --redis-url (db 14, an email namespace of its own), TRAIL_DATA_DIR in a
+temporary directory and no SMTP_URL (emails become .eml files), seeds users, projects and
+tickets (1-3 assignees each) over HTTP, then runs each scenario at each concurrency C (C
+keep-alive connections, each a closed loop), a warm-up and then --seconds measured:
 
-  create     POST /tickets
+  create     POST /tickets (1-3 assignees)
   update     PATCH /tickets/{id} (status open <-> in_progress) then POST /tickets/{id}/comments;
              each connection on its own tickets, so no conflict is artificial
   read-list  GET /tickets, filtered (project and status, priority, tag, or a sort), 25 per page
   read-one   GET /tickets/{id} then GET /tickets/{id}/history
-  mixed      70% reads (half read-list, half read-one), 20% update, 10% create
+  mixed      35% read-list, 35% read-one, 20% update, 10% create
 
-Latency is per request. The ratios compare requests/s with the baseline app and with pgbench at
-the same C.
+and the bare counterparts (bench/baseline.py) at the same C: bare-insert for create and update,
+bare-one for read-one, bare-page for read-list. CPU per request comes from /proc (bench/procstat.py)
+for every process of the `trail serve` tree (by role), PostgreSQL (the postmaster and its
+children) and Redis; lag from polling `projection_versions` (bench/lag.py). Before each Trail cell
+the system is left to settle (projections caught up, outbox drained); after a write cell the bench
+times the drain and reports the CPU from the window's start to the drain's end as well.
 """
 
 from __future__ import annotations
@@ -32,542 +35,301 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__" and not __package__:
-    # Run as a script, this file's directory comes first on sys.path and this module would
-    # be imported as the standard library's `http` by everything below.
     sys.exit("run it as a module: uv run python -m bench.http")
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
 import platform
-import random
-import re
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-from uuid import UUID
 
-import msgspec
 import psycopg
-from litestar import Litestar, post
-from psycopg import sql
-from psycopg_pool import ConnectionPool
+import redis
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "trail_bench_http"
-PASSWORD = "bench password 1"
-TAGS = ("backend", "frontend", "db", "ops", "docs")
-PRIORITIES = ("low", "medium", "high", "urgent")
+from bench import baseline, loadgen, procstat, pyspy
+from bench.lag import LagPoller, outbox_backlog
+from bench.report import BARE, Cell, cell_figures, figures, print_profile, print_tables
+from bench.services import (
+    DATABASE,
+    REPO_ROOT,
+    free_port,
+    postmaster_pid,
+    redis_pid,
+    scratch_database,
+    seed,
+    started,
+    trail_command,
+    trail_env,
+    wait_for,
+    wait_settled,
+)
+
+RESULTS = REPO_ROOT / "bench" / "results"
 SCENARIOS = ("create", "update", "read-list", "read-one", "mixed")
-BASELINE_TABLE = "bench_baseline"
-PGBENCH_TABLE = "bench_pgbench"
-STARTUP_TIMEOUT = 60.0
+WRITES = ("create", "update", "mixed")
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
 
-# --------------------------------------------------------------------------- the baseline app
+# --------------------------------------------------------------------------- a cell
 
 
-class BaselineBody(msgspec.Struct, forbid_unknown_fields=True):
-    project_id: UUID
-    title: str
+class System:
+    """The processes whose CPU is counted, and the bench's own connections."""
 
+    def __init__(self, database_url: str, serve_pid: int, bare_pid: int | None,
+                 redis_client: redis.Redis) -> None:
+        self.conn = psycopg.connect(database_url, autocommit=True)
+        self.poller = LagPoller(database_url)
+        self.serve_pid, self.bare_pid = serve_pid, bare_pid
+        self.postmaster = postmaster_pid(self.conn)
+        self.redis_pid = redis_pid(redis_client)
+        self.trail_roles = procstat.trail_classifier(serve_pid)
+        self.pg_port = int(self.conn.info.port)
+        self.ports: dict[int, str] = {}
+        self.pg_roles = procstat.postgres_classifier(
+            DATABASE, {self.conn.info.backend_pid, self.poller.backend_pid}, self.ports)
 
-def create_baseline_app() -> Litestar:
-    """uvicorn factory of the reference app: decode a small JSON body, INSERT one row."""
-    pool: ConnectionPool[Any] = ConnectionPool(
-        os.environ["BENCH_DATABASE_URL"], min_size=2, max_size=16, open=True,
-        kwargs={"autocommit": True},
-    )
-
-    @post("/baseline", sync_to_thread=True)
-    def insert(data: BaselineBody) -> dict[str, int]:
-        with pool.connection() as conn:
-            row = conn.execute(
-                f"INSERT INTO {BASELINE_TABLE} (project_id, title) VALUES (%s, %s) RETURNING id",
-                (data.project_id, data.title),
-                prepare=True,
-            ).fetchone()
-        assert row is not None
-        return {"id": row[0]}
-
-    return Litestar([insert], on_shutdown=[lambda: pool.close()])
-
-
-# --------------------------------------------------------------------------- a small HTTP client
-
-
-class HttpError(Exception):
-    pass
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection: far cheaper per request than a general client, so
-    the load generator takes less of the machine from the server it measures."""
-
-    def __init__(self, host: str, port: int, token: str | None = None) -> None:
-        self.host, self.port = host, port
-        self.auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        payload = msgspec.json.encode(body) if body is not None else b""
-        head = (
-            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.auth}"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + payload)
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise HttpError("connection closed")
-        status = int(status_line.split()[1])
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        content = await self.reader.readexactly(length) if length else b""
-        return status, content
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError):
-                await self.writer.wait_closed()
-
-
-# --------------------------------------------------------------------------- scenarios
-
-
-@dataclass
-class Seeded:
-    projects: list[str]
-    tickets: list[str]
-    # Each ticket's status as the updates left it, carried from one scenario to the next.
-    status: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Samples:
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    error_example: str = ""
-
-
-class User:
-    """One closed-loop client: its own connection and, for updates, its own tickets."""
-
-    def __init__(self, conn: Connection, seeded: Seeded, mine: list[str], samples: Samples,
-                 rng: random.Random) -> None:
-        self.conn, self.seeded, self.mine, self.samples, self.rng = (
-            conn, seeded, mine, samples, rng)
-        self.turn = 0
-
-    async def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> bytes:
-        started = time.perf_counter()
-        status, content = await self.conn.request(method, path, body)
-        self.samples.latencies.append(time.perf_counter() - started)
-        if status != expect:
-            self.samples.errors += 1
-            self.samples.error_example = f"{method} {path} -> {status} {content[:200]!r}"
-        return content
-
-    async def create(self) -> None:
-        await self.call("POST", "/tickets", {
-            "project_id": self.rng.choice(self.seeded.projects),
-            "title": f"Bench ticket {self.rng.randrange(10**9)}",
-            "description": "Created by bench/http.py",
-            "priority": self.rng.choice(PRIORITIES),
-            "tags": [self.rng.choice(TAGS)],
-        }, expect=201)
-
-    async def update(self) -> None:
-        ticket = self.mine[self.turn % len(self.mine)]
-        self.turn += 1
-        target = "in_progress" if self.seeded.status.get(ticket, "open") == "open" else "open"
-        await self.call("PATCH", f"/tickets/{ticket}", {"status": target})
-        self.seeded.status[ticket] = target
-        await self.call("POST", f"/tickets/{ticket}/comments",
-                        {"body": f"Status now {target}"}, expect=201)
-
-    async def read_list(self) -> None:
-        project = self.rng.choice(self.seeded.projects)
-        query = self.rng.choice((
-            f"project_id={project}&status=open",
-            f"priority={self.rng.choice(PRIORITIES)}&sort=-updated_at",
-            f"tag={self.rng.choice(TAGS)}&sort=priority",
-            f"project_id={project}&sort=due_date",
-        ))
-        await self.call("GET", f"/tickets?{query}&limit=25")
-
-    async def read_one(self) -> None:
-        ticket = self.rng.choice(self.seeded.tickets)
-        await self.call("GET", f"/tickets/{ticket}")
-        await self.call("GET", f"/tickets/{ticket}/history")
-
-    async def mixed(self) -> None:
-        roll = self.rng.random()
-        if roll < 0.35:
-            await self.read_list()
-        elif roll < 0.70:
-            await self.read_one()
-        elif roll < 0.90:
-            await self.update()
+    def snapshot(self, bare: bool) -> dict[str, procstat.Snapshot]:
+        clients = {pid: role for role, pids in self.roles().items() for pid in pids}
+        if self.bare_pid is not None:
+            clients.update((pid, "bare") for pid in procstat.tree_pids(self.bare_pid))
+        self.ports.clear()
+        self.ports.update(procstat.client_ports(clients, self.pg_port))
+        snaps = {"pg": procstat.snapshot_tree(self.postmaster, self.pg_roles)}
+        if bare:
+            assert self.bare_pid is not None
+            snaps["app"] = procstat.snapshot_tree(self.bare_pid, lambda pid, argv: "bare")
         else:
-            await self.create()
+            snaps["app"] = procstat.snapshot_tree(self.serve_pid, self.trail_roles)
+        snaps["redis"] = procstat.Snapshot()
+        if self.redis_pid is not None:
+            snaps["redis"].add(self.redis_pid, "redis")
+        snaps["self"] = procstat.Snapshot()
+        snaps["self"].add(os.getpid(), "loadgen")
+        return snaps
 
-    def operation(self, scenario: str) -> Callable[[], Awaitable[None]]:
-        return {"create": self.create, "update": self.update, "read-list": self.read_list,
-                "read-one": self.read_one, "mixed": self.mixed}[scenario]
+    def roles(self) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for pid in procstat.tree_pids(self.serve_pid):
+            found.setdefault(self.trail_roles(pid, procstat.cmdline(pid)), []).append(pid)
+        return found
 
-
-async def _drive(host: str, port: int, token: str | None, concurrency: int, seconds: float,
-                 make_op: Callable[[Connection, int, Samples], Callable[[], Awaitable[None]]]
-                 ) -> tuple[Samples, float]:
-    samples = Samples()
-    connections = [Connection(host, port, token) for _ in range(concurrency)]
-    operations = [make_op(c, n, samples) for n, c in enumerate(connections)]
-    # One untimed round opens the connections and warms the server's pools.
-    await asyncio.gather(*(op() for op in operations))
-    samples.latencies.clear()
-    samples.errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def loop(op: Callable[[], Awaitable[None]]) -> None:
-        while time.perf_counter() < deadline:
-            await op()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(loop(op) for op in operations))
-    elapsed = time.perf_counter() - started
-    for connection in connections:
-        await connection.close()
-    return samples, elapsed
+    def close(self) -> None:
+        self.poller.close()
+        self.conn.close()
 
 
-@dataclass
-class Result:
-    workload: str
-    concurrency: int
-    requests_per_second: float
-    p50_ms: float | None = None
-    p95_ms: float | None = None
-    p99_ms: float | None = None
-    errors: int = 0
-    note: str = ""
+def cpu(start: dict[str, procstat.Snapshot], end: dict[str, procstat.Snapshot]
+        ) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for key in start:
+        reaped = procstat.PG_REAPED if key == "pg" else None
+        for label, ms in procstat.cpu_ms(start[key], end[key], reaped).items():
+            totals[label] = totals.get(label, 0.0) + ms
+    return totals
 
 
-def _result(workload: str, concurrency: int, samples: Samples, elapsed: float) -> Result:
-    latencies = sorted(samples.latencies)
+def run_cell(system: System, port: int, token: str | None, seeded: loadgen.Seeded,
+             scenario: str, users: int, args: argparse.Namespace,
+             profile_to: Path | None = None) -> Cell:
+    bare = scenario.startswith("bare-")
+    if not bare:
+        wait_settled(port, args.drain_timeout)
+    writes = scenario in WRITES
+    if writes:
+        system.poller.start()
+    rec = loadgen.Recorder()
+    marks: dict[str, Any] = {"load": [os.getloadavg()[0]]}
+    samplers: dict[str, Any] = {}
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+    def at_start() -> None:
+        marks["machine"] = procstat.machine_ms()
+        marks["start"] = system.snapshot(bare)
+        if profile_to is not None:
+            for role, pids in system.roles().items():
+                if role != "serve":
+                    for pid in pids:
+                        name = role if role not in samplers else f"{role}-{pid}"
+                        raw = profile_to.with_name(f"{profile_to.name}-{name}.txt")
+                        samplers[name] = (raw, pyspy.start(pid, args.seconds, raw))
 
-    return Result(
-        workload, concurrency, len(latencies) / elapsed, pct(0.50), pct(0.95), pct(0.99),
-        samples.errors, samples.error_example,
-    )
+    def at_end() -> None:
+        marks["end"] = system.snapshot(bare)
+        machine = procstat.machine_ms()
+        marks["machine"] = {k: v - marks["machine"][k] for k, v in machine.items()}
+        if writes:
+            marks["backlog"] = outbox_backlog(system.conn)
 
-
-def run_scenario(host: str, port: int, token: str, seeded: Seeded, scenario: str,
-                 concurrency: int, seconds: float, mine: list[list[str]]) -> Result:
-    def make(conn: Connection, n: int, samples: Samples) -> Callable[[], Awaitable[None]]:
-        return User(conn, seeded, mine[n], samples, random.Random(n)).operation(scenario)
-
-    samples, elapsed = asyncio.run(_drive(host, port, token, concurrency, seconds, make))
-    return _result(scenario, concurrency, samples, elapsed)
-
-
-def run_baseline(host: str, port: int, project: str, concurrency: int, seconds: float) -> Result:
-    def make(conn: Connection, n: int, samples: Samples) -> Callable[[], Awaitable[None]]:
-        user = User(conn, Seeded([project], []), [], samples, random.Random(n))
-        body = {"project_id": project, "title": "Bench ticket 123456789"}
-
-        async def insert() -> None:
-            await user.call("POST", "/baseline", body, expect=201)
-
-        return insert
-
-    samples, elapsed = asyncio.run(_drive(host, port, None, concurrency, seconds, make))
-    return _result("baseline app insert", concurrency, samples, elapsed)
-
-
-def run_pgbench(database_url: str, concurrency: int, seconds: float) -> Result:
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write(f"INSERT INTO {PGBENCH_TABLE} (project_id, title) "
-                     "VALUES ('00000000-0000-4000-8000-000000000000', 'Bench ticket 123456789');\n")
-    parts = urlsplit(database_url)
-    command = [
-        shutil.which("pgbench") or "pgbench", "-n", "-c", str(concurrency),
-        "-j", str(min(concurrency, os.cpu_count() or 1)), "-T", str(int(max(1, seconds))),
-        "-f", script.name, "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-        "-U", parts.username or "postgres", parts.path.lstrip("/"),
-    ]
-    try:
-        run = subprocess.run(command, capture_output=True, text=True, check=False)
-    finally:
-        os.unlink(script.name)
-    found = re.search(r"tps = ([0-9.]+)", run.stdout)
-    if run.returncode != 0 or found is None:
-        # A shared server may refuse C more connections; the rest of the run still counts.
-        reason = (run.stderr.strip().splitlines() or ["no output"])[-1]
-        return Result("pgbench insert", concurrency, 0.0, errors=1, note=f"failed: {reason}")
-    tps = float(found.group(1))
-    output = run.stdout
-    latency = re.search(r"latency average = ([0-9.]+) ms", output)
-    return Result("pgbench insert", concurrency, tps,
-                  note=f"latency average {latency.group(1)} ms" if latency else "")
-
-
-# --------------------------------------------------------------------------- processes and data
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str, keep: bool) -> Iterator[str]:
-    identifier = sql.Identifier(DATABASE)
-    with psycopg.connect(_with_database(server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
-    url = _with_database(server_url, DATABASE)
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table in (BASELINE_TABLE, PGBENCH_TABLE):
-            conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, project_id uuid, "
-                         "title text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
-    try:
-        yield url
-    finally:
-        if not keep:
-            with psycopg.connect(_with_database(server_url, "postgres"),
-                                 autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    identifier))
+    start, end = loadgen.run_cell(port, token, seeded, scenario, users, args.warmup,
+                                  args.seconds, rec, at_start, at_end)
+    latencies, window_writes, errors, other_errors = rec.in_window(start, end)
+    cell = Cell(scenario, users, end - start, latencies, errors, other_errors,
+                cpu(marks["start"], marks["end"]), count_exited=args.pg_exclusive,
+                machine=marks["machine"])
+    # `pg` and `pg:ROLE`: the bench database's backends (not `pg-server`, `pg-other-db`, …).
+    cell.pg_backends_exited = (
+        procstat.vanished(marks["start"]["pg"], marks["end"]["pg"], "pg:")
+        + sum(1 for t in marks["start"]["pg"].times.values() if t.label == "pg"
+              and t.pid not in marks["end"]["pg"].times))
+    if writes:
+        # The drain: until every projection has every write of the window (or after it) and
+        # no email is left to send; the CPU until then is the window's deferred work too.
+        last = max((pos for _, pos in rec.writes), default=0)
+        drained = time.monotonic()
+        while time.monotonic() - drained < args.drain_timeout:
+            if system.poller.reached(last) and outbox_backlog(system.conn)[0] == 0:
+                break
+            time.sleep(0.05)
+        else:
+            print(f"  !! not drained within {args.drain_timeout:.0f} s", flush=True)
+        cell.drain_s = time.monotonic() - end
+        cell.settled_cpu = cpu(marks["start"], system.snapshot(bare))
+        system.poller.stop()
+        cell.backlog_at_end, cell.failed_emails = marks["backlog"]
+        cell.lag_ms, cell.lag_missing = system.poller.lags(window_writes)
+        cell.lag_by_projection = {name: system.poller.lags(window_writes, name)[0]
+                                  for name in system.poller.names()}
+        cell.writes = len(window_writes)
+    marks["load"].append(os.getloadavg()[0])
+    cell.load = tuple(marks["load"])
+    for role, (raw, sampler) in samplers.items():
+        complaint = pyspy.finish(sampler, timeout=60)
+        cell.profiles[role] = str(raw) if not complaint else f"failed: {complaint}"
+    figures = cell_figures(cell)
+    print(f"  {scenario:<12} C={users:<3} {figures['req_s']:8.1f} req/s  "
+          f"{figures['cpu_ms_per_req'].get('sum', 0):6.2f} ms CPU/req  errors {len(errors)}"
+          + (f" (+{other_errors} outside the window)" if other_errors else "")
+          + f"  load {cell.load[0]:.1f}->{cell.load[1]:.1f}", flush=True)
+    for example in sorted(set(errors))[:3]:
+        print(f"      error: {example}", flush=True)
+    return cell
 
 
-@contextlib.contextmanager
-def process(command: list[str], env: dict[str, str], ready_url: str | None) -> Iterator[None]:
-    child = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env})
-    try:
-        if ready_url is not None:
-            _wait_for(ready_url, child)
-        yield
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def _wait_for(url: str, child: subprocess.Popen[bytes]) -> None:
-    parts = urlsplit(url)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            raise RuntimeError(f"{url} did not start (exit code {child.returncode})")
-        try:
-            status, _ = asyncio.run(_once(parts.hostname or "", parts.port or 80, parts.path))
-            if status < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {STARTUP_TIMEOUT:.0f} s")
-
-
-async def _once(host: str, port: int, path: str, method: str = "GET", body: Any = None,
-                token: str | None = None) -> tuple[int, bytes]:
-    conn = Connection(host, port, token)
-    try:
-        return await conn.request(method, path, body)
-    finally:
-        await conn.close()
-
-
-def _call(port: int, method: str, path: str, body: Any = None, token: str | None = None,
-          expect: int = 200) -> Any:
-    status, content = asyncio.run(_once("127.0.0.1", port, path, method, body, token))
-    if status != expect:
-        raise RuntimeError(f"{method} {path}: {status} {content[:300]!r}")
-    return msgspec.json.decode(content) if content else None
-
-
-def seed(port: int, tickets: int, projects: int) -> tuple[str, Seeded]:
-    """An admin-made developer, `projects` projects and `tickets` tickets; returns the
-    developer's token. Tickets are created over HTTP at C=8 (which also warms the server)."""
-    register = {"name": "Bench Admin", "email": "admin@bench.example", "password": PASSWORD}
-    _call(port, "POST", "/auth/register", register, expect=201)
-    admin = _call(port, "POST", "/auth/token", {"email": register["email"],
-                                                "password": PASSWORD})["access_token"]
-    developer = _call(port, "POST", "/auth/register", {
-        "name": "Bench Developer", "email": "dev@bench.example", "password": PASSWORD},
-        expect=201)
-    _call(port, "PATCH", f"/users/{developer['id']}", {"role": "developer"}, admin)
-    token = _call(port, "POST", "/auth/token", {"email": "dev@bench.example",
-                                                "password": PASSWORD})["access_token"]
-    project_ids = [
-        _call(port, "POST", "/projects", {"name": f"Bench Project {n}"}, admin, 201)["id"]
-        for n in range(projects)
-    ]
-    seeded = Seeded(project_ids, [])
-    created: list[str] = []
-
-    async def make() -> None:
-        connections = [Connection("127.0.0.1", port, token) for _ in range(8)]
-        rng = random.Random(7)
-
-        async def worker(conn: Connection, share: int) -> None:
-            for _ in range(share):
-                status, content = await conn.request("POST", "/tickets", {
-                    "project_id": rng.choice(project_ids), "title": "Seeded ticket",
-                    "description": "seeded", "priority": rng.choice(PRIORITIES),
-                    "tags": [rng.choice(TAGS)],
-                    "due_date": f"2031-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                })
-                if status != 201:
-                    raise RuntimeError(f"seeding failed: {status} {content[:200]!r}")
-                created.append(msgspec.json.decode(content)["id"])
-
-        await asyncio.gather(*(worker(c, tickets // 8) for c in connections))
-        for conn in connections:
-            await conn.close()
-
-    asyncio.run(make())
-    seeded.tickets = created
-    return token, seeded
-
-
-def wait_for_projections(port: int, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        health = _call(port, "GET", "/health")
-        if health["projections"] and all(p["lag"] == 0
-                                         for p in health["projections"].values()):
-            return
-        time.sleep(0.5)
-    raise RuntimeError("the projections did not catch up")
-
-
-# --------------------------------------------------------------------------- report
-
-
-def print_table(results: list[Result], concurrencies: list[int]) -> None:
-    by_c = {c: {r.workload: r for r in results if r.concurrency == c} for c in concurrencies}
-    print(f"{'workload':<20}{'C':>4}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'vs app':>8}{'vs pgbench':>11}{'errors':>8}")
-    print("-" * 87)
-    for c in concurrencies:
-        rows = by_c[c]
-        baseline = rows.get("baseline app insert")
-        pgbench = rows.get("pgbench insert")
-        for r in rows.values():
-            def ratio(ref: Result | None, r: Result = r) -> str:
-                if ref is None or not ref.requests_per_second:
-                    return "-"
-                return f"{r.requests_per_second / ref.requests_per_second:.2f}"
-
-            def ms(v: float | None) -> str:
-                return f"{v:.2f}" if v is not None else "-"
-
-            print(f"{r.workload:<20}{c:>4}{r.requests_per_second:>9.0f}{ms(r.p50_ms):>9}"
-                  f"{ms(r.p95_ms):>9}{ms(r.p99_ms):>9}{ratio(baseline):>8}{ratio(pgbench):>11}"
-                  f"{r.errors:>8}  {r.note}")
-        print()
+# --------------------------------------------------------------------------- main
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", default="1,8,16")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured, per cell")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured, per cell")
+    parser.add_argument("--concurrency", default="1,8")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, both apps")
     parser.add_argument("--tickets", type=int, default=2000, help="tickets to seed")
     parser.add_argument("--projects", type=int, default=4)
-    parser.add_argument("--no-references", action="store_true",
-                        help="skip the baseline app and pgbench")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--developers", type=int, default=6)
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare counterparts")
+    parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--pg-exclusive", action="store_true",
+                        help="the PostgreSQL server serves this bench only: count backends "
+                        "that exited in the window (the postmaster's cutime/cstime) in its CPU")
+    parser.add_argument("--idle", type=float, default=5.0,
+                        help="seconds of no load measured before the cells")
+    parser.add_argument("--profile", choices=SCENARIOS,
+                        help="only this scenario at C=8, with py-spy on each Trail process")
+    parser.add_argument("--keep", action="store_true", help="keep the database and data dir")
+    parser.add_argument("--json", type=Path, help="where to write the figures "
+                        "(default bench/results/http-<time>.json)")
     args = parser.parse_args()
-    concurrencies = [int(c) for c in args.concurrency.split(",")]
-    scenarios = [s for s in args.scenarios.split(",") if s]
-    results: list[Result] = []
-    print(f"# {platform.node()} {platform.platform()} {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {args.workers} uvicorn worker(s), "
-          f"{args.seconds:g} s per row", flush=True)
-
-    with scratch_database(args.server_url, args.keep) as database_url:
-        from runtime.migrate import migrate
-
-        migrate(database_url)
-        env = {"DATABASE_URL": database_url, "REDIS_URL": args.redis_url,
-               "TRAIL_SECRET_KEY": "bench-secret-key-" + "x" * 48,
-               "TRAIL_DATA_DIR": tempfile.mkdtemp(prefix="trail-bench-")}
-        port, base_port = _free_port(), _free_port()
-        api = [sys.executable, "-m", "uvicorn", "runtime.cli_api:app_from_environment",
-               "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers",
-               str(args.workers), "--no-proxy-headers", "--no-access-log",
-               "--log-level", "warning"]
-        baseline = [sys.executable, "-m", "uvicorn", "bench.http:create_baseline_app",
-                    "--factory", "--host", "127.0.0.1", "--port", str(base_port),
-                    "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"]
-        projector = [sys.executable, "-m", "runtime.cli", "projector"]
-        references = (contextlib.nullcontext() if args.no_references else
-                      process(baseline, {"BENCH_DATABASE_URL": database_url},
-                              f"http://127.0.0.1:{base_port}/baseline"))
-        with (process(projector, env, None),
-              process(api, env, f"http://127.0.0.1:{port}/health"), references):
-            token, seeded = seed(port, args.tickets, args.projects)
-            wait_for_projections(port)
-            print(f"# seeded {len(seeded.tickets)} tickets in {len(seeded.projects)} projects",
-                  flush=True)
-            for c in concurrencies:
-                # The references run next to the scenarios of the same C, so that a machine
-                # whose load changes during the run skews the ratios as little as it can.
-                first = len(results)
-                if not args.no_references:
-                    results.append(run_baseline("127.0.0.1", base_port, seeded.projects[0], c,
-                                                args.seconds))
-                # Each connection updates its own tickets only.
-                mine = [seeded.tickets[n::c] for n in range(c)]
-                for scenario in scenarios:
-                    results.append(run_scenario("127.0.0.1", port, token, seeded, scenario, c,
-                                                args.seconds, mine))
-                if not args.no_references:
-                    results.append(run_pgbench(database_url, c, args.seconds))
-                for result in results[first:]:
-                    print(f"  {result.workload:<20} C={c:<3} {result.requests_per_second:8.0f}"
-                          f" req/s  errors {result.errors}", flush=True)
-
-    print()
-    print_table(results, concurrencies)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([r.__dict__ for r in results], indent=1))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    concurrencies = [8] if args.profile else [int(c) for c in args.concurrency.split(",")]
+    scenarios = [args.profile] if args.profile else [s for s in args.scenarios.split(",") if s]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    header = {"host": platform.node(), "platform": platform.platform(),
+              "cpus": os.cpu_count(), "python": platform.python_version(),
+              "command": " ".join(["python -m bench.http", *sys.argv[1:]]),
+              "started": stamp, "load_before": os.getloadavg()}
+    print(f"# {header['host']} {header['platform']}, {header['cpus']} CPUs, Python "
+          f"{header['python']}, {args.seconds:g} s per cell after {args.warmup:g} s of warm-up, "
+          f"load average {' '.join(f'{x:.2f}' for x in header['load_before'])}", flush=True)
+    namespace = f"trail-bench-http-{os.getpid()}"
+    redis_client = redis.Redis.from_url(args.redis_url)
+    data_dir = Path(tempfile.mkdtemp(prefix="trail-bench-http-"))
+    cells: list[Cell] = []
+    try:
+        with scratch_database(args.server_url, args.keep) as database_url:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(baseline.DDL)
+                header["postgres"] = conn.execute("SHOW server_version").fetchone()[0]
+            header["redis"] = redis_client.info("server").get("redis_version")
+            port, bare_port = free_port(), free_port()
+            serve = [trail_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            env = trail_env(database_url, args.redis_url, data_dir, namespace)
+            bare_app = [sys.executable, "-m", "uvicorn", "bench.baseline:create_app",
+                        "--factory", "--host", "127.0.0.1", "--port", str(bare_port),
+                        "--workers", "1", "--no-access-log", "--log-level", "warning"]
+            bare_env = {**os.environ, "BENCH_DATABASE_URL": database_url}
+            log, bare_log = data_dir / "serve.log", data_dir / "bare.log"
+            with (started(serve, env, log) as serve_pid,
+                  contextlib.ExitStack() as stack):
+                bare_pid = None
+                if not args.no_bare and not args.profile:
+                    bare_pid = stack.enter_context(started(bare_app, bare_env, bare_log))
+                    wait_for(bare_port, f"/bare/tickets?project_id={ZERO_UUID}", bare_pid,
+                             bare_log)
+                wait_for(port, "/health", serve_pid, log)
+                token, seeded = seed(port, args.tickets, args.projects, args.developers)
+                with psycopg.connect(database_url, autocommit=True) as conn:
+                    baseline.seed_bare_tickets(conn, len(seeded.tickets), seeded.projects,
+                                               seeded.developers)
+                print(f"# seeded {len(seeded.tickets)} tickets in {len(seeded.projects)} "
+                      f"projects ({args.developers} developers, 1-3 assignees each); settled in "
+                      f"{wait_settled(port, args.drain_timeout):.1f} s", flush=True)
+                system = System(database_url, serve_pid, bare_pid, redis_client)
+                header["processes"] = {role: len(pids) for role, pids in system.roles().items()}
+                stack.callback(system.close)
+                # What the system burns with no request at all (pollers, timers), for reading
+                # the per-request figures of slow cells.
+                before = system.snapshot(bare=False)
+                time.sleep(args.idle)
+                header["idle_cpu_ms_per_s"] = {
+                    label: round(ms / args.idle, 1)
+                    for label, ms in cpu(before, system.snapshot(bare=False)).items()}
+                for users in concurrencies:
+                    done: set[str] = set()
+                    for scenario in scenarios:
+                        counterpart = BARE.get(scenario)
+                        if bare_pid is not None and counterpart and counterpart not in done:
+                            done.add(counterpart)
+                            cells.append(run_cell(system, bare_port, None, seeded, counterpart,
+                                                  users, args))
+                        profile_to = (RESULTS / f"profile-{scenario}-{stamp}"
+                                      if args.profile else None)
+                        cells.append(run_cell(system, port, token, seeded, scenario, users,
+                                              args, profile_to))
+                header["access_log_lines"] = sum(
+                    1 for line in log.read_text(errors="replace").splitlines()
+                    if 'HTTP/1.1"' in line)
+    finally:
+        for key in redis_client.scan_iter(match=f"{namespace}*"):
+            redis_client.delete(key)
+        redis_client.close()
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"# kept {data_dir} and the database {DATABASE}")
+    header["load_after"] = os.getloadavg()
+    print_tables(cells, header)
+    if args.profile:
+        for cell in cells:
+            print_profile(cell, RESULTS)
+    path = args.json or RESULTS / f"http-{stamp}{'-profile' if args.profile else ''}.json"
+    path.write_text(json.dumps({"run": header, "cells": figures(cells)},
+                               indent=1, default=str))
+    print(f"# figures in {path}")
+    errors = sum(len(c.errors) + c.other_errors for c in cells)
+    if errors:
+        banner = f"!!! THIS RUN HAD {errors} ERRORS: its figures are not to be trusted !!!"
+        print("\n" + "!" * len(banner) + "\n" + banner + "\n" + "!" * len(banner))
+        print(banner, file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -32,10 +32,12 @@ Extension points (projections/outbox.py and each read model use exactly these):
 batch holding none of them only moves the tracking position past events the model does not read
 (`apply` is not called). It must not read other models' views: they are at other positions.
 
-Running: `projections.runner.run_projections([Outbox], env, stopping)` runs it (one runner per
-projection across processes, resuming from the tracking position; call
-`projections.runner.tune_gc()` once in the process first); tests call
-`projections.runner.catch_up(Outbox, env)` to process everything recorded so far.
+Running: `projections.projector.run_projections([Tickets, Users, …], env, stopping)` runs models
+together, reading each batch once and committing all of them in one transaction;
+`projections.runner.Runner(Outbox, env)` runs one alone (one writer per model across processes,
+resuming from the tracking position; call `projections.runner.tune_gc()` once in the process
+first); tests call `projections.runner.catch_up(Model, env)` to process everything recorded so
+far.
 """
 
 from __future__ import annotations

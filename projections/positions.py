@@ -1,8 +1,8 @@
 """Read-your-writes: wait until projections have processed a position; report their lag.
 
-Runners publish their position in `projection_versions` and NOTIFY `trail_projections` with
-"<name>:<position>" in the same transaction as each batch, so a waiter LISTENs once and wakes
-on the commit that reaches its position, with no polling.
+Projectors publish their models' position in `projection_versions` and NOTIFY
+`trail_projections` with "<name>[,<name>…]:<position>" in the same transaction as each batch, so a
+waiter LISTENs once and wakes on the commit that reaches its position, with no polling.
 """
 
 from __future__ import annotations
@@ -103,9 +103,11 @@ def wait_for_position(
                 if remaining <= 0:
                     return False
                 for note in conn.notifies(timeout=remaining, stop_after=1):
-                    name, _, at = note.payload.rpartition(":")
-                    if name in wanted and at.isdigit():
-                        positions[name] = max(positions.get(name, 0), int(at))
+                    # "<name>[,<name>…]:<position>": a projector publishes its models at once.
+                    names, _, at = note.payload.rpartition(":")
+                    for name in names.split(","):
+                        if name in wanted and at.isdigit():
+                            positions[name] = max(positions.get(name, 0), int(at))
     return True
 
 

@@ -6,9 +6,9 @@ the first one's connection goes away. It reads the log in batches and commits ea
 its tracking position and its published position in one transaction, then waits for the write
 side's NOTIFY on the events table, so it reacts within milliseconds without polling.
 
-An error in a projector stops its runner at the failing event, logged with the event's position;
-`run_projections` then stops every runner and raises, so `trail projector` exits non-zero and
-nothing is ever skipped.
+An error in a projector stops its runner at the failing event, logged with the event's position,
+and raises, so nothing is ever skipped. `trail projector` runs its models together instead
+(`projections.projector`); a runner of one model serves the outbox and tests.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import contextlib
 import gc
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import psycopg
@@ -203,30 +203,3 @@ def catch_up(
 ) -> int:
     """Bring `model`'s live version up to the current head; return its position."""
     return Runner(model, env, batch_size=batch_size or BATCH_SIZE).catch_up()
-
-
-def run_projections(
-    models: Sequence[type[ReadModel]], env: Mapping[str, str], stopping: threading.Event
-) -> None:
-    """Run every model in its own thread until `stopping` is set or one of them fails."""
-    failures: list[BaseException] = []
-
-    def run(model: type[ReadModel]) -> None:
-        try:
-            Runner(model, env).run(stopping)
-        except BaseException as error:
-            if not isinstance(error, ProjectorFailed):
-                logger.exception("projection %s stopped", model.name)
-            failures.append(error)
-            stopping.set()
-
-    threads = [
-        threading.Thread(target=run, args=(model,), name=f"projection-{model.name}")
-        for model in models
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]

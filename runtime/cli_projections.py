@@ -14,8 +14,9 @@ from projections.base import ReadModel
 from projections.catalog import BY_NAME, READ_MODELS
 from projections.errors import ProjectionError
 from projections.positions import projection_status
+from projections.projector import run_projections
 from projections.rebuild import rebuild
-from projections.runner import run_projections, tune_gc
+from projections.runner import tune_gc
 from runtime.cli_migrate import database_url
 from runtime.embedded import postgres_env
 from runtime.migrate import migrate

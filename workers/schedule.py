@@ -21,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 log = logging.getLogger("trail.schedule")
 
 # First key of the job locks ("tj"), apart from the read side's ("tr").
-_LOCK_CLASS = 0x746A
+JOB_LOCK_CLASS = 0x746A
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Schedule:
         try:
             with psycopg.connect(self.database_url, autocommit=True) as conn:
                 row = conn.execute(
-                    "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_LOCK_CLASS, job.name)
+                    "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (JOB_LOCK_CLASS, job.name)
                 ).fetchone()
                 if not (row and row[0]):
                     return

@@ -17,7 +17,7 @@ import httpx
 
 from projections.catalog import READ_MODELS
 from projections.outbox import Outbox
-from projections.runner import run_projections
+from projections.projector import run_projections
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0

@@ -11,7 +11,7 @@ import sys
 import threading
 
 from projections.catalog import READ_MODELS
-from projections.runner import run_projections
+from projections.projector import run_projections
 from runtime.embedded import postgres_env
 from tests.projections.ledger import Ledger
 

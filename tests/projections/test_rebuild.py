@@ -20,8 +20,9 @@ from projections.catalog import READ_MODELS
 from projections.comments import list_comments
 from projections.errors import NotRebuildable, RebuildInProgress
 from projections.positions import wait_for_position
+from projections.projector import run_projections
 from projections.rebuild import rebuild
-from projections.runner import catch_up, run_projections
+from projections.runner import catch_up
 from projections.stats import StatsFilters, stats
 from projections.tickets import TicketFilters, get_ticket, list_tickets
 from tests.projections.conftest import People, new_project, new_ticket, project_all, snapshot

@@ -17,7 +17,8 @@ from domain.visibility import Viewer
 from projections.catalog import READ_MODELS
 from projections.errors import ProjectorFailed
 from projections.positions import ProjectionStatus, projection_status, wait_for_position
-from projections.runner import Runner, catch_up, run_projections
+from projections.projector import run_projections
+from projections.runner import Runner, catch_up
 from projections.tickets import get_ticket
 from tests.projections.conftest import People, new_project, new_ticket
 from tests.projections.ledger import Fragile, Ledger

@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from workers.schedule import Job, Schedule
+from workers.schedule import JOB_LOCK_CLASS, Job, Schedule
 
 
 def test_a_job_runs_on_its_trigger_and_one_at_a_time(scratch_database_url: str) -> None:
@@ -60,9 +60,9 @@ def test_a_failing_job_is_reported_and_tried_again(scratch_database_url: str) ->
     finally:
         schedule.stop()
     with psycopg.connect(scratch_database_url, autocommit=True) as conn:
-        # pg_locks spans the whole server: other databases' advisory locks are not this one's.
         held = conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (JOB_LOCK_CLASS,),
         ).fetchone()
     assert held == (0,), "a failed run left its lock behind"
