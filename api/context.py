@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.quotas import UploadQuota
 from api.ratelimit import LoginLimiter
 from api.services import ApiServices
 from api.tokens import TokenIssuer
@@ -15,6 +16,7 @@ class Context:
     services: ApiServices
     tokens: TokenIssuer
     limiter: LoginLimiter
+    uploads: UploadQuota
 
     @classmethod
     def build(cls, services: ApiServices) -> Context:
@@ -27,6 +29,11 @@ class Context:
                 per_email=settings.login_failures_per_email,
                 per_address=settings.login_failures_per_address,
                 window=settings.login_window,
+            ),
+            uploads=UploadQuota(
+                services.redis,
+                per_window=settings.uploads_per_window,
+                window=settings.upload_window,
             ),
         )
 

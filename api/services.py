@@ -40,6 +40,9 @@ class ApiSettings:
     stream_heartbeat: float = 15.0
     # TRAIL_MAX_UPLOAD_MB: the bytes one attachment may have.
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Uploads one user may start per window (each hashes a file and emails the assignees).
+    uploads_per_window: int = 100
+    upload_window: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)

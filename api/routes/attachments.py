@@ -73,12 +73,13 @@ RangeHeader = Annotated[
     "see the ticket may attach. The type comes from the bytes, never from the name or the "
     "part's `Content-Type`: PNG, JPEG, GIF, WebP, PDF, plain text, CSV, JSON, ZIP and gzip "
     "(anything else is 415). More than `TRAIL_MAX_UPLOAD_MB` MiB is 413, refused as soon as "
-    "it is known. A missing `file` part, or a filename over 255 characters, is 422.",
+    "it is known. A missing `file` part, or a filename over 255 characters, is 422. One user "
+    "may start 100 uploads per 10 minutes (then 429 with `Retry-After`).",
     # The upload is streamed and counted against its own limit, not the JSON bodies' 1 MiB.
     request_max_body_size=None,
     operation_class=UploadOperation,
     response_headers=[LOCATION, TRAIL_POSITION],
-    responses=problem_responses(400, 401, 404, 409, 412, 413, 415, 422, 503),
+    responses=problem_responses(400, 401, 404, 409, 412, 413, 415, 422, 429, 503),
 )
 async def add_attachment(
     request: Request[Any, Any, Any],
@@ -93,6 +94,7 @@ async def add_attachment(
     version = expected_version(if_match)
     # Refused before a byte of the file is read: a hidden ticket, an archived project.
     await to_thread.run_sync(context.commands.attachments.admit, actor, ticket_uuid, version)
+    await to_thread.run_sync(context.uploads.take, actor.id)
     read = body_reader(request.stream())
 
     def upload() -> Outcome[Ticket]:
