@@ -206,6 +206,7 @@ _DESCRIPTIONS = {
     401: "Missing, invalid or expired token, or an account that may no longer act",
     403: "Authenticated, but the role may not do this",
     404: "No such resource, or a ticket the caller may not see",
+    408: "The request body stopped arriving",
     409: "Conflict: a taken name, an illegal status transition, an archived project",
     410: "Gone: the attachment was removed",
     412: "`If-Match` names a version the ticket has moved on from",

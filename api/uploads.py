@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeAlias
 
-from anyio import CapacityLimiter, from_thread
+from anyio import CapacityLimiter, fail_after, from_thread
 from litestar.datastructures import State
 from litestar.exceptions import InternalServerException
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
@@ -24,6 +24,8 @@ FORM_TYPE = "multipart/form-data"
 # Room in a body for what is not the file's bytes: boundaries, part headers, small fields.
 FORM_ALLOWANCE = 64 * 1024
 UPLOADS_AT_ONCE = 8
+# A client that sends nothing for this long gives its upload thread back.
+STALL_TIMEOUT = 30.0
 
 # A part's headers, a chunk of its bytes, or None at its end.
 ParserEvent: TypeAlias = "MultipartSegment | bytes | None"
@@ -65,10 +67,14 @@ def body_reader(stream: AsyncIterator[bytes]) -> Callable[[], bytes]:
 
     async def next_chunk() -> bytes:
         try:
-            return await anext(stream, b"")
+            with fail_after(STALL_TIMEOUT):
+                return await anext(stream, b"")
         except InternalServerException:
             # How Litestar reports a client that went away in the middle of its body.
             raise Problem(400, "the upload was cut short", kind="malformed") from None
+        except TimeoutError:
+            raise Problem(408, f"nothing of the upload arrived for {STALL_TIMEOUT:g} s",
+                          kind="request-timeout") from None
 
     return lambda: from_thread.run(next_chunk)
 

@@ -79,7 +79,7 @@ RangeHeader = Annotated[
     request_max_body_size=None,
     operation_class=UploadOperation,
     response_headers=[LOCATION, TRAIL_POSITION],
-    responses=problem_responses(400, 401, 404, 409, 412, 413, 415, 422, 429, 503),
+    responses=problem_responses(400, 401, 404, 408, 409, 412, 413, 415, 422, 429, 503),
 )
 async def add_attachment(
     request: Request[Any, Any, Any],
