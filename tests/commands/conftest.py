@@ -7,6 +7,7 @@ an empty system (the first-admin rule, approval mode) or an injected clock.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import uuid
@@ -123,7 +124,7 @@ class Racing(Commands):
 def racing(trail_env: dict[str, str]) -> Iterator[Racing]:
     """A second write side on the module's database (as a second API process would be)."""
     built = build_commands(CountingTrail(small_pool(trail_env, grows_to=20)))
-    racing = Racing(**{f: getattr(built, f) for f in ("store", "accounts", "projects", "tickets")})
+    racing = Racing(**{f.name: getattr(built, f.name) for f in dataclasses.fields(built)})
     yield racing
     racing.close()
 
