@@ -137,6 +137,8 @@ def test_schema_lists_every_path_of_the_contract(client: Client) -> None:
         "/tickets/{ticket_id}/history": {"get"}, "/events": {"get"},
         "/events/stream": {"get"}, "/stats": {"get"}, "/health": {"get"},
         "/admin/emails": {"get"}, "/admin/emails/{email_id}/retry": {"post"}, "/docs": {"get"},
+        "/tickets/{ticket_id}/attachments": {"get", "post"},
+        "/attachments/{attachment_id}": {"get", "delete"},
     }
     assert {path: set(methods) for path, methods in paths.items()} == contract
     for path, methods in paths.items():

@@ -205,7 +205,8 @@ def test_without_a_token_every_endpoint_but_the_public_ones_is_401(client: Clien
         if path in public:
             continue
         concrete = path.replace("{", "").replace("}", "")
-        for name in ("ticket_id", "project_id", "user_id", "comment_id", "email_id"):
+        for name in ("ticket_id", "project_id", "user_id", "comment_id", "email_id",
+                     "attachment_id"):
             concrete = concrete.replace(name, "00000000-0000-4000-8000-000000000000")
         for method in operations:
             response = client.http.request(method.upper(), concrete)
