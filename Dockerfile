@@ -24,6 +24,7 @@ COPY api ./api
 COPY workers ./workers
 COPY runtime ./runtime
 COPY blobstore ./blobstore
+COPY outbound ./outbound
 RUN uv sync --locked --no-dev
 
 # Never run as root: the embedded PostgreSQL then runs as this user too, without useradd.
@@ -38,6 +39,12 @@ ENV UV_NO_SYNC=1 \
     TRAIL_DATA_DIR=/data \
     TRAIL_HOST=0.0.0.0
 EXPOSE 8000
+
+# Ready when the API answers /readyz (database up, schema migrated). The image has no curl: the
+# system Python's urllib asks. Processes that serve no HTTP (projector, notifier, worker,
+# webhooks) turn this off in docker-compose.yml.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('TRAIL_PORT', '8000'), timeout=2)"]
 
 ENTRYPOINT ["uv", "run", "trail"]
 CMD ["serve"]

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
+from api.errors import Problem
+from api.metrics import Metrics
 from api.quotas import UploadQuota
 from api.ratelimit import LoginLimiter
 from api.services import ApiServices
 from api.tokens import TokenIssuer
+from commands.api_token_store import is_api_token
+from commands.errors import Unauthenticated
+from commands.permissions import Actor
 from commands.services import Commands
 
 
@@ -16,6 +22,7 @@ class Context:
     services: ApiServices
     tokens: TokenIssuer
     limiter: LoginLimiter
+    metrics: Metrics
     uploads: UploadQuota
 
     @classmethod
@@ -30,6 +37,7 @@ class Context:
                 per_address=settings.login_failures_per_address,
                 window=settings.login_window,
             ),
+            metrics=Metrics(services),
             uploads=UploadQuota(
                 services.redis,
                 per_window=settings.uploads_per_window,
@@ -40,3 +48,22 @@ class Context:
     @property
     def commands(self) -> Commands:
         return self.services.commands
+
+    def caller(self, token: str) -> Actor:
+        """Who a bearer token acts for, as the account is now: an access token (JWT) or an API
+        token (`trail_pat_…`). Unauthenticated, or a 401 Problem, when it may not act."""
+        if is_api_token(token):
+            return self.commands.accounts.actor(self.commands.api_tokens.holder(token))
+        user_id, issued_at = self.tokens.verified(token)
+        # The account as it is now: a deactivated user's tokens stop working at once, a role
+        # change applies to the very next request, and a password reset voids older tokens.
+        return self.commands.accounts.actor(user_id, issued_at)
+
+    def subject(self, token: str) -> UUID | None:
+        """The user a valid bearer token names, whatever the account's state; None otherwise."""
+        try:
+            if is_api_token(token):
+                return self.commands.api_tokens.holder(token)
+            return self.tokens.subject(token)
+        except (Problem, Unauthenticated):
+            return None

@@ -151,13 +151,13 @@ def openapi_config() -> OpenAPIConfig:
                 "bearer": SecurityScheme(
                     type="http",
                     scheme="bearer",
-                    bearer_format="JWT",
-                    description="An access token from `POST /auth/token`.",
+                    description="An access token from `POST /auth/token` (a JWT, 30 minutes) or "
+                    "an API token from `POST /me/tokens` (`trail_pat_…`).",
                 )
             }
         ),
         tags=[
-            Tag(name="auth", description="Accounts, tokens and password reset"),
+            Tag(name="auth", description="Accounts, access and API tokens, password reset"),
             Tag(name="users"),
             Tag(name="projects"),
             Tag(name="tickets"),
@@ -166,7 +166,8 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="audit", description="History, the global event log and its stream"),
             Tag(name="stats"),
             Tag(name="admin"),
-            Tag(name="health"),
+            Tag(name="webhooks", description="Signed deliveries of the log's events (admin)"),
+            Tag(name="health", description="Probes and metrics for operators (no token)"),
             Tag(name="docs"),
         ],
         use_handler_docstrings=False,

@@ -45,7 +45,7 @@ def download_headers(attachment: Attachment) -> dict[str, str]:
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(attachment.filename),
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
         # Private, and revalidated each time: removing it or losing sight of its ticket must
         # take effect at once (the ETag makes revalidation cheap).
         "Cache-Control": "private, no-cache",

@@ -21,6 +21,7 @@ from litestar.types import ExceptionHandlersMap
 
 from blobstore import BlobTooLarge, UnsupportedType
 from commands import errors as command_errors
+from domain import api_tokens as token_errors
 from domain import errors as domain_errors
 from projections.errors import InvalidQuery
 
@@ -117,6 +118,12 @@ _MAPPED: dict[type[Exception], tuple[int, str]] = {
     domain_errors.ProjectArchived: (409, "project-archived"),
     domain_errors.NotCommentAuthor: (403, "not-comment-author"),
     domain_errors.UnknownComment: (404, "not-found"),
+    token_errors.TooManyTokens: (409, "too-many-tokens"),
+    token_errors.UnknownToken: (404, "not-found"),
+    domain_errors.LinkNotAllowed: (409, "link-not-allowed"),
+    domain_errors.CycleNotAllowed: (409, "cycle-not-allowed"),
+    domain_errors.UnknownLink: (404, "not-found"),
+    domain_errors.TicketBlocked: (409, "ticket-blocked"),
     domain_errors.UnknownAttachment: (404, "not-found"),
     domain_errors.AttachmentGone: (410, "gone"),
     command_errors.NotFound: (404, "not-found"),
@@ -207,7 +214,8 @@ _DESCRIPTIONS = {
     403: "Authenticated, but the role may not do this",
     404: "No such resource, or a ticket the caller may not see",
     408: "The request body stopped arriving",
-    409: "Conflict: a taken name, an illegal status transition, an archived project",
+    409: "Conflict: a taken name, an illegal status transition, an archived project, a link "
+    "that exists or would close a cycle, a blocked ticket resolved, a cap reached",
     410: "Gone: the attachment was removed",
     412: "`If-Match` names a version the ticket has moved on from",
     413: "Request body larger than 1 MiB",

@@ -29,12 +29,7 @@ async def before_request(request: Request[Any, Any, Any]) -> None:
     context = context_of(request.app.state)
     if request.route_handler.opt.get("authenticated"):
         token = bearer_token(request.headers.get("authorization"))
-        user_id, issued_at = context.tokens.verified(token)
-        # The account as it is now: a deactivated user's tokens stop working at once, a role
-        # change applies to the very next request, and a password reset voids older tokens.
-        request.state.actor = await to_thread.run_sync(
-            context.commands.accounts.actor, user_id, issued_at
-        )
+        request.state.actor = await to_thread.run_sync(context.caller, token)
     bad = sorted({k for k, v in request.query_params.multi_items() if contains_nul(v)})
     if bad:
         raise InvalidInput(FieldIssue(name, NUL_MESSAGE) for name in bad)

@@ -9,7 +9,9 @@ with a different request answers 422; one that arrives while the first is still 
 sees an answer that a retry would not get again.
 
 Not stored (the key stays free for a retry): 5xx, 401, 429, and answers marked
-`Cache-Control: no-store` (an access token must not sit in a table).
+`Cache-Control: no-store` (an access token must not sit in a table). A `no-store` 201 created
+something whose secret its answer shows once (an API token, a webhook): the key is spent, and a
+retry answers 409 with the created resource's `Location`, never a second one.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from anyio import CancelScope, to_thread
@@ -29,7 +33,7 @@ from psycopg_pool import ConnectionPool
 from api.bodies import MAX_JSON_BODY
 from api.errors import PROBLEM_MEDIA_TYPE, FieldIssue, InvalidInput, Problem, problem_document
 from api.services import ApiSettings
-from api.tokens import TokenIssuer, bearer_token
+from api.tokens import bearer_token
 
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -154,16 +158,42 @@ class _Capture:
     def storable(self) -> bool:
         if self.status >= 500 or self.status in _NOT_STORED:
             return False
-        return not any(
+        return not self._no_store()
+
+    def created_secret(self) -> bool:
+        """Something was created and its answer holds a secret shown once (an API token, a
+        webhook's signing secret): the key is spent, but the answer is not kept."""
+        return self.status == 201 and self._no_store()
+
+    def _no_store(self) -> bool:
+        return any(
             k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in self.headers
         )
 
 
+def _withheld(created: StoredResponse) -> StoredResponse:
+    """What a retry gets in place of an answer that held a secret: 409, and where the created
+    resource is."""
+    problem = Problem(
+        409,
+        "the first request with this Idempotency-Key created the resource; its answer held a "
+        "secret that is shown only once",
+        kind="idempotent-answer-withheld",
+    )
+    body = problem_document(problem)
+    headers = [("content-type", PROBLEM_MEDIA_TYPE), ("content-length", str(len(body)))]
+    headers += [(k, v) for k, v in created.headers if k.lower() in ("location", "trail-position")]
+    return StoredResponse(409, headers, body)
+
+
 class IdempotencyMiddleware:
-    def __init__(self, app: Any, store: IdempotencyStore, tokens: TokenIssuer) -> None:
+    def __init__(
+        self, app: Any, store: IdempotencyStore, subject: Callable[[str], UUID | None]
+    ) -> None:
         self.app = app
         self.store = store
-        self.tokens = tokens
+        # The user a bearer token names (an access token or an API token), or None.
+        self.subject = subject
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -194,7 +224,7 @@ class IdempotencyMiddleware:
                 )
                 return
             app_receive = _replaying(body, receive)
-        caller = self._caller(scope, headers)
+        caller = await to_thread.run_sync(self._caller, scope, headers)
         fingerprint = _fingerprint(scope, body)
         claim = await to_thread.run_sync(self.store.claim, caller, key, fingerprint)
         if isinstance(claim, StoredResponse):
@@ -224,6 +254,8 @@ class IdempotencyMiddleware:
         response = capture.stored()
         if capture.storable():
             await to_thread.run_sync(self.store.complete, caller, key, response)
+        elif capture.created_secret():
+            await to_thread.run_sync(self.store.complete, caller, key, _withheld(response))
         else:
             await to_thread.run_sync(self.store.release, caller, key)
         await _send_stored(send, response, replayed=False)
@@ -232,9 +264,11 @@ class IdempotencyMiddleware:
         authorization = headers.get(b"authorization")
         if authorization is not None:
             try:
-                return f"user:{self.tokens.subject(bearer_token(authorization.decode('latin-1')))}"
+                user_id = self.subject(bearer_token(authorization.decode("latin-1")))
             except Problem:
-                pass
+                user_id = None
+            if user_id is not None:
+                return f"user:{user_id}"
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 

@@ -38,10 +38,13 @@ def ref(context: Context, user_id: UUID) -> UserRef:
 
 
 def ticket_view(context: Context, ticket: Ticket) -> TicketView:
-    """The view of a ticket aggregate (a command's answer, `?version=`, `?as_of=`)."""
+    """The view of a ticket aggregate (a command's answer, `?version=`, `?as_of=`). Its
+    `progress` is the subtasks' as the read side has them now, whatever version is shown."""
     project_key = context.commands.projects.get(ticket.project_id).key
     people = refs(context, [ticket.reporter_id, *ticket.assignee_ids])
-    return tickets.view_of(ticket, project_key, people)
+    with context.services.pool.connection() as conn:
+        progress = tickets.progress_of(conn, ticket.id)
+    return tickets.view_of(ticket, project_key, people, progress)
 
 
 TicketRef = Annotated[

@@ -38,6 +38,10 @@ class ApiSettings:
     idempotency_abandoned_after: timedelta = timedelta(minutes=5)
     stream_poll_interval: float = 0.5
     stream_heartbeat: float = 15.0
+    # Browser origins allowed to call the API (CORS); none: CORS off.
+    cors_origins: tuple[str, ...] = ()
+    # The schema migrations this code needs applied: `/readyz` is 503 until they are.
+    migrations: tuple[str, ...] = ()
     # TRAIL_MAX_UPLOAD_MB: the bytes one attachment may have.
     max_upload_bytes: int = 10 * 1024 * 1024
     # Uploads one user may start per window (each hashes a file and emails the assignees).

@@ -90,7 +90,10 @@ class Accounts(Service):
         # Tokens carry whole seconds.
         if authenticated_at and changed and authenticated_at < changed.replace(microsecond=0):
             raise Unauthenticated("the password has changed since this token was issued")
-        return Actor(id=user.id, role=user.role, name=user.name)
+        return Actor(
+            id=user.id, role=user.role, name=user.name,
+            team_ids=frozenset(user.team_ids), led_team_ids=frozenset(user.led_team_ids),
+        )
 
     def user(self, user_id: UUID) -> User:
         return self._load(User, user_id, "user")

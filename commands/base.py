@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
@@ -31,6 +32,10 @@ from eventlog.codec import JsonEventMapper
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 30
+
+# The command ids a caller's writes recorded, for whoever set a list here (the API logs them
+# with each request). A list, not a value: a command may run in another thread of the request.
+recorded_commands: ContextVar[list[UUID] | None] = ContextVar("recorded_commands", default=None)
 
 
 class Trail(Application[UUID]):
@@ -109,6 +114,9 @@ class Service:
         """Save `subject` and `others` in one atomic write; `made` is the id of something the
         command created inside `subject` (a comment), reported as the outcome's id."""
         recordings = self.store.save(subject, *others)
+        commands = recorded_commands.get()
+        if commands is not None and recordings:
+            commands.append(recordings[0].domain_event.command_id)  # type: ignore[attr-defined]
         recorded = sum(1 for r in recordings if r.domain_event.originator_id == subject.id)
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(

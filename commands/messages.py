@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from domain.links import LinkType
 from domain.ticket import TicketEdit
 from domain.values import Priority, Role, TicketType, UserStatus
 
@@ -55,6 +56,8 @@ class CreateTicket(Command, frozen=True):
     tags: tuple[str, ...] = ()
     due_date: date | None = None
     assignee_ids: tuple[UUID, ...] = ()
+    parent_id: UUID | None = None
+    team_id: UUID | None = None
 
     def fields(self) -> dict[str, Any]:
         """The ticket's fields, as `Ticket.open` takes them."""
@@ -66,6 +69,8 @@ class CreateTicket(Command, frozen=True):
             "tags": self.tags,
             "due_date": self.due_date,
             "assignee_ids": self.assignee_ids,
+            "parent_id": self.parent_id,
+            "team_id": self.team_id,
         }
 
 
@@ -93,6 +98,64 @@ class EditComment(Command, frozen=True):
     comment_id: UUID
     body: str
     expected_version: int | None = None
+
+
+class IssueApiToken(Command, frozen=True):
+    name: str
+    expires_in_days: int | None = None
+
+
+class CreateWebhook(Command, frozen=True):
+    url: str
+    event_types: tuple[str, ...]
+    project_id: UUID | None = None
+
+
+class ChangeWebhook(Command, frozen=True):
+    """Only what is given changes (None: leave as it is)."""
+
+    webhook_id: UUID
+    url: str | None = None
+    event_types: tuple[str, ...] | None = None
+    active: bool | None = None
+
+
+class ReplayWebhook(Command, frozen=True):
+    webhook_id: UUID
+    after_position: int
+
+
+class LinkTickets(Command, frozen=True):
+    """Link `ticket_id` to `other_id`; `type` as seen from `ticket_id`."""
+
+    ticket_id: UUID
+    type: LinkType
+    other_id: UUID
+    expected_version: int | None = None
+
+
+class UnlinkTickets(Command, frozen=True):
+    ticket_id: UUID
+    link_id: UUID
+    expected_version: int | None = None
+
+
+class CreateTeam(Command, frozen=True):
+    name: str
+    lead_id: UUID | None = None
+
+
+class ChangeTeam(Command, frozen=True):
+    """`lead_id`: absent keeps the lead, None leaves the team without one."""
+
+    team_id: UUID
+    name: str | UnsetType = UNSET
+    lead_id: UUID | UnsetType | None = UNSET
+
+
+class SetTeamMembers(Command, frozen=True):
+    team_id: UUID
+    user_ids: tuple[UUID, ...]
 
 
 class AddAttachment(Command, frozen=True):

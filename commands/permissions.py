@@ -11,8 +11,9 @@ from domain.values import Role
 from domain.visibility import Viewer, may_see
 
 
-class Actor(Viewer, frozen=True):
-    """The authenticated caller, with its role as it is now (not as when its token was issued)."""
+class Actor(Viewer, frozen=True, kw_only=True):
+    """The authenticated caller, with its role and teams as they are now (not as when its token
+    was issued)."""
 
     name: str
 
@@ -23,6 +24,11 @@ class Actor(Viewer, frozen=True):
     @property
     def works_tickets(self) -> bool:
         return self.role in (Role.ADMIN, Role.DEVELOPER)
+
+    def works_team(self, team_id: UUID | None) -> bool:
+        """Whether it works the tickets of `team_id` as a developer does: developers and
+        admins work every ticket, a team's lead the team's tickets."""
+        return self.works_tickets or (team_id is not None and team_id in self.led_team_ids)
 
 
 def require_visible(actor: Actor, ticket: Ticket) -> None:
@@ -35,9 +41,20 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("only an admin may do this")
 
 
-def require_ticket_worker(actor: Actor, what: str) -> None:
-    if not actor.works_tickets:
-        raise Forbidden(f"a reporter may not change {what}")
+def require_ticket_worker(actor: Actor, what: str, team_id: UUID | None = None) -> None:
+    """Developers and admins, and the lead of `team_id` (the ticket's team) when given."""
+    if not actor.works_team(team_id):
+        who = "developers and admins" if team_id is None else "developers, admins and its lead"
+        raise Forbidden(f"only {who} may change the ticket's {what}")
+
+
+def require_team_change(actor: Actor, old: UUID | None, new: UUID | None) -> None:
+    """Developers and admins put a ticket in any team; a team's lead puts tickets in its team
+    and takes them out of it."""
+    if actor.works_tickets:
+        return
+    if not actor.led_team_ids or not {old, new} - {None} <= actor.led_team_ids:
+        raise Forbidden("only developers, admins and the team's lead may change team_id")
 
 
 def require_self_or_admin(actor: Actor, user_id: UUID) -> None:

@@ -12,12 +12,18 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from commands.accounts import Accounts
+from commands.api_token_store import ApiTokenStore
+from commands.api_tokens import ApiTokenService
 from commands.attachments import Attachments, AttachmentStorage
 from commands.base import Trail
 from commands.credentials import Credentials
+from commands.links import Links
 from commands.numbering import TicketNumbers
 from commands.projects import Projects
+from commands.teams import Teams
 from commands.tickets import Tickets
+from commands.webhook_secrets import Seal, WebhookSecrets
+from commands.webhooks import UrlGuard, WebhookService
 
 
 def utc_now() -> datetime:
@@ -30,6 +36,10 @@ class Commands:
     accounts: Accounts
     projects: Projects
     tickets: Tickets
+    api_tokens: ApiTokenService
+    webhooks: WebhookService
+    links: Links
+    teams: Teams
     attachments: Attachments
 
     def close(self) -> None:
@@ -43,9 +53,13 @@ def build_commands(
     new_id: Callable[[], UUID] = uuid4,
     registration: str = "open",
     credentials: Credentials | None = None,
+    sealer: Seal | None = None,
+    url_guard: UrlGuard | None = None,
     attachments: AttachmentStorage | None = None,
 ) -> Commands:
-    """The services on `store`; without `attachments` (where bytes go), uploads are refused."""
+    """`sealer` and `url_guard` are what webhooks need (the composition root passes
+    `outbound`'s); without them every webhook URL is refused. Without `attachments` (where
+    their bytes go), uploads are refused."""
     datastore = store.datastore
     tickets = Tickets(store, TicketNumbers(datastore), clock=clock, new_id=new_id)
     return Commands(
@@ -60,4 +74,24 @@ def build_commands(
         projects=Projects(store, clock=clock, new_id=new_id),
         tickets=tickets,
         attachments=Attachments(store, tickets, attachments, clock=clock, new_id=new_id),
+        api_tokens=ApiTokenService(store, ApiTokenStore(datastore), clock=clock, new_id=new_id),
+        webhooks=WebhookService(
+            store,
+            WebhookSecrets(datastore, sealer or _WebhooksOff()),
+            url_guard or _WebhooksOff(),
+            clock=clock,
+            new_id=new_id,
+        ),
+        links=Links(store, clock=clock, new_id=new_id),
+        teams=Teams(store, clock=clock, new_id=new_id),
     )
+
+
+class _WebhooksOff:
+    """Without `outbound`, no URL may be called, so no secret is ever sealed."""
+
+    def refusal(self, url: str) -> str | None:
+        return "this Trail is not set up to call webhooks"
+
+    def seal(self, secret: str) -> str:
+        raise RuntimeError("webhooks are off: no sealer was given")

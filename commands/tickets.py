@@ -4,6 +4,7 @@ from the aggregate as saved, so its version is the one this command wrote."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -11,21 +12,28 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from msgspec import UNSET
 
-from commands.base import Outcome, Service, Trail
+from commands.base import Outcome, Trail
 from commands.errors import Conflict, NotFound, VersionMismatch
 from commands.messages import AssignTicket, CommentOnTicket, CreateTicket, EditComment, EditTicket
 from commands.numbering import TicketNumbers
-from commands.permissions import Actor, require_ticket_worker, require_visible
+from commands.permissions import (
+    Actor,
+    require_team_change,
+    require_ticket_worker,
+    require_visible,
+)
+from commands.serial import exclusively
+from commands.ticket_refs import PARENT_GRAPH, TicketReferences
 from domain.errors import FieldError, require
 from domain.project import Project
 from domain.ticket import Ticket, ticket_id_for
 from domain.user import User
-from domain.values import Stamp
+from domain.values import DONE, Stamp
 
 Change = Callable[[Ticket, Stamp], None]
 
 
-class Tickets(Service):
+class Tickets(TicketReferences):
     def __init__(
         self,
         store: Trail,
@@ -38,13 +46,18 @@ class Tickets(Service):
         self.numbers = numbers
 
     def create(self, actor: Actor, command: CreateTicket) -> Outcome[Ticket]:
+        if command.parent_id is not None:
+            require_ticket_worker(actor, "parent_id")
+        if command.team_id is not None:
+            require_team_change(actor, None, command.team_id)
         project = self._find(Project, command.project_id)
         errors: list[FieldError] = []
         if project is None:
             errors.append(FieldError("project_id", "no such project"))
         if command.assignee_ids:
-            require_ticket_worker(actor, "assignees")
+            require_ticket_worker(actor, "assignees", command.team_id)
             errors += self._assignee_errors("assignee_ids", command.assignee_ids)
+        errors += self._reference_errors(command.project_id, command.parent_id, command.team_id)
         require(errors)
         assert project is not None
         stamp = self._stamp(actor.id)
@@ -83,17 +96,26 @@ class Tickets(Service):
     def edit(self, actor: Actor, command: EditTicket) -> Outcome[Ticket]:
         def change(ticket: Ticket, stamp: Stamp) -> None:
             # Checked once the ticket is visible: a hidden ticket answers "not found" first.
-            if command.status is not UNSET:
-                require_ticket_worker(actor, "status")
-            if command.priority is not UNSET:
-                require_ticket_worker(actor, "priority")
-            ticket.edit(stamp, command)
+            _authorize_edit(actor, ticket, command)
+            parent_id = None if command.parent_id is UNSET else command.parent_id
+            team_id = None if command.team_id is UNSET else command.team_id
+            require(self._reference_errors(ticket.project_id, parent_id, team_id))
+            if parent_id is not None and parent_id != ticket.parent_id:
+                self._refuse_parent_cycle(ticket.id, parent_id)
+            blocking = command.status in DONE and ticket.blocker_ids
+            ticket.edit(stamp, command, self._blockers(ticket) if blocking else None)
 
-        return self._change(actor, command.ticket_id, command.expected_version, change)
+        # Parents are decided one at a time: two changes could otherwise close a cycle that
+        # neither sees.
+        serial: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+        if command.parent_id not in (UNSET, None):
+            serial = exclusively(self.store.datastore, PARENT_GRAPH)
+        with serial:
+            return self._change(actor, command.ticket_id, command.expected_version, change)
 
     def assign(self, actor: Actor, command: AssignTicket) -> Outcome[Ticket]:
         def change(ticket: Ticket, stamp: Stamp) -> None:
-            require_ticket_worker(actor, "assignees")
+            require_ticket_worker(actor, "assignees", ticket.team_id)
             require(self._assignee_errors("user_ids", command.user_ids))
             ticket.assign(stamp, command.user_ids)
 
@@ -160,3 +182,17 @@ class Tickets(Service):
             if user is None or not user.can_be_assigned:
                 return [FieldError(field, f"{user_id} is not an active developer or admin")]
         return []
+
+
+def _authorize_edit(actor: Actor, ticket: Ticket, command: EditTicket) -> None:
+    """Title, description, type, tags and due date: anyone who sees the ticket. Status, priority:
+    developers, admins and the lead of the ticket's team. Parent: developers and admins. Team:
+    see `require_team_change`."""
+    if command.status is not UNSET:
+        require_ticket_worker(actor, "status", ticket.team_id)
+    if command.priority is not UNSET:
+        require_ticket_worker(actor, "priority", ticket.team_id)
+    if command.parent_id is not UNSET:
+        require_ticket_worker(actor, "parent_id")
+    if command.team_id is not UNSET:
+        require_team_change(actor, ticket.team_id, command.team_id)

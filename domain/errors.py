@@ -46,6 +46,27 @@ class UnknownComment(DomainError):
     """The ticket has no comment with that id."""
 
 
+class LinkNotAllowed(DomainError):
+    """A link the tickets cannot take: to the ticket itself, or between two tickets already
+    linked (whatever the type, from either end)."""
+
+
+class CycleNotAllowed(DomainError):
+    """A blocking link or a parent that would close a cycle."""
+
+
+class UnknownLink(DomainError):
+    """The ticket has no link with that id."""
+
+
+class TicketBlocked(DomainError):
+    """A ticket blocked by unfinished tickets cannot be resolved or closed; `keys` names them."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = tuple(keys)
+        super().__init__(f"blocked by {', '.join(self.keys)}, not resolved or closed yet")
+
+
 class UnknownAttachment(DomainError):
     """The ticket never had an attachment with that id."""
 

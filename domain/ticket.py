@@ -6,7 +6,7 @@ Its events live in `domain.ticket_events`; here they are known by their short na
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID, uuid5
@@ -17,15 +17,21 @@ from msgspec import UNSET, UnsetType
 from domain import ticket_events as events
 from domain.errors import (
     AttachmentGone,
+    CycleNotAllowed,
     FieldError,
+    LinkNotAllowed,
     NotCommentAuthor,
+    TicketBlocked,
     TransitionNotAllowed,
     UnknownAttachment,
     UnknownComment,
+    UnknownLink,
     require,
 )
+from domain.links import Blocker, Link, LinkType
 from domain.stamped import StampedAggregate
 from domain.values import (
+    DONE,
     WORKFLOW,
     Priority,
     Stamp,
@@ -48,8 +54,8 @@ def ticket_id_for(project_id: UUID, number: int) -> UUID:
 
 
 class TicketEdit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A partial update: a field left out stays as it is; `None` clears `description` or
-    `due_date`. The API decodes request bodies straight into it."""
+    """A partial update: a field left out stays as it is; `None` clears `description`,
+    `due_date`, `parent_id` or `team_id`. The API decodes request bodies straight into it."""
 
     title: str | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
@@ -58,6 +64,8 @@ class TicketEdit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     type: TicketType | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
     due_date: date | UnsetType | None = UNSET
+    parent_id: UUID | UnsetType | None = UNSET
+    team_id: UUID | UnsetType | None = UNSET
 
 
 class Ticket(StampedAggregate):
@@ -78,6 +86,10 @@ class Ticket(StampedAggregate):
         AssigneesChanged: TypeAlias = events.AssigneesChanged
         Commented: TypeAlias = events.Commented
         CommentEdited: TypeAlias = events.CommentEdited
+        ParentChanged: TypeAlias = events.ParentChanged
+        TeamChanged: TypeAlias = events.TeamChanged
+        LinkAdded: TypeAlias = events.LinkAdded
+        LinkRemoved: TypeAlias = events.LinkRemoved
         AttachmentAdded: TypeAlias = events.AttachmentAdded
         AttachmentRemoved: TypeAlias = events.AttachmentRemoved
     else:
@@ -93,6 +105,10 @@ class Ticket(StampedAggregate):
         AssigneesChanged = events.AssigneesChanged
         Commented = events.Commented
         CommentEdited = events.CommentEdited
+        ParentChanged = events.ParentChanged
+        TeamChanged = events.TeamChanged
+        LinkAdded = events.LinkAdded
+        LinkRemoved = events.LinkRemoved
         AttachmentAdded = events.AttachmentAdded
         AttachmentRemoved = events.AttachmentRemoved
 
@@ -111,6 +127,8 @@ class Ticket(StampedAggregate):
         due_date: date | None,
         reporter_id: UUID,
         assignee_ids: tuple[UUID, ...],
+        parent_id: UUID | None = None,
+        team_id: UUID | None = None,
     ) -> None:
         self.project_id = project_id
         self.number = number
@@ -124,6 +142,9 @@ class Ticket(StampedAggregate):
         self.reporter_id = reporter_id
         self.assignee_ids = assignee_ids
         self.comments: dict[UUID, events.Comment] = {}
+        self.parent_id = parent_id
+        self.team_id = team_id
+        self.links: tuple[Link, ...] = ()
         # Every attachment ever added, removed ones included; the live ones in order of adding.
         self.attachments: dict[UUID, events.Attachment] = {}
         self.attachment_ids: tuple[UUID, ...] = ()
@@ -143,7 +164,11 @@ class Ticket(StampedAggregate):
         tags: Iterable[str] = (),
         due_date: date | None = None,
         assignee_ids: Iterable[UUID] = (),
+        parent_id: UUID | None = None,
+        team_id: UUID | None = None,
     ) -> Ticket:
+        """A new ticket, `open`. Its parent, if any, is a ticket that exists already (checked by
+        the caller), so no cycle can pass through a ticket that does not exist yet."""
         errors: list[FieldError] = []
         clean = (
             clean_title(errors, title),
@@ -165,13 +190,19 @@ class Ticket(StampedAggregate):
             due_date=due_date,
             reporter_id=stamp.actor_id,
             assignee_ids=tuple(dict.fromkeys(assignee_ids)),
+            parent_id=parent_id,
+            team_id=team_id,
         )
 
-    def edit(self, stamp: Stamp, edit: TicketEdit) -> None:
+    def edit(
+        self, stamp: Stamp, edit: TicketEdit, blockers: Mapping[UUID, Blocker] | None = None
+    ) -> None:
         """Apply a partial update: every field is checked before anything is recorded.
 
         A field sent with its current value records nothing; a status sent with its current
-        value is an illegal transition, as the workflow has no self-loops.
+        value is an illegal transition, as the workflow has no self-loops. Resolving or closing
+        needs `blockers`: each ticket that blocks this one, as it is now. A parent other than
+        the ticket itself comes checked against cycles (`domain.links.closes_parent_cycle`).
         """
         errors: list[FieldError] = []
         title = UNSET if edit.title is UNSET else clean_title(errors, edit.title)
@@ -182,6 +213,9 @@ class Ticket(StampedAggregate):
         require(errors)
         if edit.status is not UNSET:
             self._check_transition(edit.status)
+            self._check_unblocked(edit.status, blockers or {})
+        if edit.parent_id == self.id:
+            raise CycleNotAllowed("a ticket cannot be its own parent")
 
         if title is not UNSET and title != self.title:
             self._record(stamp, self.TitleChanged, old_title=self.title, title=title)
@@ -201,12 +235,61 @@ class Ticket(StampedAggregate):
         if edit.due_date is not UNSET and edit.due_date != self.due_date:
             self._record(stamp, self.DueDateChanged,
                          old_due_date=self.due_date, due_date=edit.due_date)
+        if edit.parent_id is not UNSET and edit.parent_id != self.parent_id:
+            self._record(stamp, self.ParentChanged,
+                         old_parent_id=self.parent_id, parent_id=edit.parent_id)
+        if edit.team_id is not UNSET and edit.team_id != self.team_id:
+            self._record(stamp, self.TeamChanged, old_team_id=self.team_id, team_id=edit.team_id)
 
     def _check_transition(self, status: Status) -> None:
         if status not in WORKFLOW[self.status]:
             raise TransitionNotAllowed(
                 f"status cannot change from {self.status.value} to {status.value}"
             )
+
+    def _check_unblocked(self, status: Status, blockers: Mapping[UUID, Blocker]) -> None:
+        if status not in DONE:
+            return
+        missing = [b for b in self.blocker_ids if b not in blockers]
+        if missing:
+            raise ValueError(f"the statuses of blockers {missing} are needed to decide")
+        unfinished = [blockers[b].key for b in self.blocker_ids
+                      if blockers[b].status not in DONE]
+        if unfinished:
+            raise TicketBlocked(unfinished)
+
+    @property
+    def blocker_ids(self) -> tuple[UUID, ...]:
+        """The tickets that block this one."""
+        return tuple(link.ticket_id for link in self.links if link.type is LinkType.BLOCKED_BY)
+
+    @property
+    def blocked_ids(self) -> tuple[UUID, ...]:
+        """The tickets this one blocks."""
+        return tuple(link.ticket_id for link in self.links if link.type is LinkType.BLOCKS)
+
+    def link(self, stamp: Stamp, link_id: UUID, type: LinkType, other_id: UUID) -> None:
+        """Record this end of a new link; the other ticket records the inverse in the same
+        command. A blocking link comes checked against cycles
+        (`domain.links.closes_blocking_cycle`)."""
+        if other_id == self.id:
+            raise LinkNotAllowed("a ticket cannot be linked to itself")
+        if any(link.ticket_id == other_id for link in self.links):
+            raise LinkNotAllowed("these tickets are linked already")
+        self._record(stamp, self.LinkAdded, link_id=link_id, type=type,
+                     linked_ticket_id=other_id, old_links=self.links)
+
+    def find_link(self, link_id: UUID) -> Link:
+        for link in self.links:
+            if link.id == link_id:
+                return link
+        raise UnknownLink(f"ticket has no link {link_id}")
+
+    def unlink(self, stamp: Stamp, link_id: UUID) -> None:
+        """Record the end of a link at this end; the other ticket records it at its own."""
+        link = self.find_link(link_id)
+        self._record(stamp, self.LinkRemoved, link_id=link.id, type=link.type,
+                     linked_ticket_id=link.ticket_id, old_links=self.links)
 
     def assign(self, stamp: Stamp, assignee_ids: Iterable[UUID]) -> None:
         """Replace the assignees. Always records an event: the contract makes every

@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.links import Link, LinkType
 from domain.values import Priority, Status, TicketType
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class Created(TicketEvent, Aggregate.Created):
     due_date: date | None
     reporter_id: UUID
     assignee_ids: tuple[UUID, ...]
+    # Absent from tickets created before tickets had parents and teams: none.
+    parent_id: UUID | None = None
+    team_id: UUID | None = None
 
     def changes(self) -> Changes:
         return {
@@ -80,6 +84,8 @@ class Created(TicketEvent, Aggregate.Created):
             "due_date": (None, self.due_date),
             "reporter_id": (None, self.reporter_id),
             "assignee_ids": (None, list(self.assignee_ids)),
+            "parent_id": (None, self.parent_id),
+            "team_id": (None, self.team_id),
         }
 
 
@@ -214,6 +220,67 @@ class CommentEdited(TicketEvent):
         )
 
 
+class ParentChanged(TicketEvent):
+    TOPIC = "trail.Ticket.ParentChanged"
+    old_parent_id: UUID | None
+    parent_id: UUID | None
+
+    def changes(self) -> Changes:
+        return {"parent_id": (self.old_parent_id, self.parent_id)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.parent_id = self.parent_id
+
+
+class TeamChanged(TicketEvent):
+    TOPIC = "trail.Ticket.TeamChanged"
+    old_team_id: UUID | None
+    team_id: UUID | None
+
+    def changes(self) -> Changes:
+        return {"team_id": (self.old_team_id, self.team_id)}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.team_id = self.team_id
+
+
+class _LinkEvent(TicketEvent):
+    """A link added to or removed from this ticket, as this end sees it (`type`, and the ticket
+    at the other end), with the ticket's links before: the other end records the same link
+    under the same `link_id`, in the same command."""
+
+    TOPIC = "trail.Ticket.LinkEvent"
+    link_id: UUID
+    type: LinkType
+    linked_ticket_id: UUID
+    old_links: tuple[Link, ...]
+
+    def links(self) -> tuple[Link, ...]:
+        """The ticket's links after this event."""
+        raise NotImplementedError
+
+    def changes(self) -> Changes:
+        return {"links": (list(self.old_links), list(self.links()))}
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.links = self.links()
+
+
+class LinkAdded(_LinkEvent):
+    TOPIC = "trail.Ticket.LinkAdded"
+
+    def links(self) -> tuple[Link, ...]:
+        link = Link(self.link_id, self.type, self.linked_ticket_id, self.timestamp)
+        return (*self.old_links, link)
+
+
+class LinkRemoved(_LinkEvent):
+    TOPIC = "trail.Ticket.LinkRemoved"
+
+    def links(self) -> tuple[Link, ...]:
+        return tuple(link for link in self.old_links if link.id != self.link_id)
+
+
 class AttachmentAdded(TicketEvent):
     TOPIC = "trail.Ticket.AttachmentAdded"
     attachment_id: UUID
@@ -276,6 +343,10 @@ TICKET_EVENTS: tuple[type[TicketEvent], ...] = (
     AssigneesChanged,
     Commented,
     CommentEdited,
+    ParentChanged,
+    TeamChanged,
+    LinkAdded,
+    LinkRemoved,
     AttachmentAdded,
     AttachmentRemoved,
 )

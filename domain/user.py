@@ -71,6 +71,20 @@ class User(StampedAggregate):
         def apply(self, user: User) -> None:
             user.status = UserStatus.ACTIVE
 
+    class TeamsChanged(Event):
+        """The teams the user is a member of, and those it leads, after a change to one team
+        (recorded with that team's event, in the same save)."""
+
+        TOPIC = "trail.User.TeamsChanged"
+        old_team_ids: tuple[UUID, ...]
+        team_ids: tuple[UUID, ...]
+        old_led_team_ids: tuple[UUID, ...]
+        led_team_ids: tuple[UUID, ...]
+
+        def apply(self, user: User) -> None:
+            user.team_ids = self.team_ids
+            user.led_team_ids = self.led_team_ids
+
     def __init__(
         self,
         *,
@@ -87,6 +101,8 @@ class User(StampedAggregate):
         self.status = status
         self.approved = status is not UserStatus.PENDING
         self.password_changed_at: datetime | None = None
+        self.team_ids: tuple[UUID, ...] = ()
+        self.led_team_ids: tuple[UUID, ...] = ()
 
     @classmethod
     def register(
@@ -145,6 +161,17 @@ class User(StampedAggregate):
                 f"status cannot change from {self.status.value} to {status.value}"
             )
 
+    def reflect_team(self, stamp: Stamp, team_id: UUID, *, member: bool, lead: bool) -> None:
+        """Record what the user is to `team_id` now, as the team's own change decided."""
+        team_ids = _with(self.team_ids, team_id, member)
+        led_team_ids = _with(self.led_team_ids, team_id, lead)
+        if (team_ids, led_team_ids) != (self.team_ids, self.led_team_ids):
+            self._record(
+                stamp, self.TeamsChanged,
+                old_team_ids=self.team_ids, team_ids=team_ids,
+                old_led_team_ids=self.led_team_ids, led_team_ids=led_team_ids,
+            )
+
     @property
     def is_active(self) -> bool:
         return self.status is UserStatus.ACTIVE
@@ -152,3 +179,9 @@ class User(StampedAggregate):
     @property
     def can_be_assigned(self) -> bool:
         return self.is_active and self.role is not Role.REPORTER
+
+
+def _with(ids: tuple[UUID, ...], item: UUID, present: bool) -> tuple[UUID, ...]:
+    if present:
+        return ids if item in ids else (*ids, item)
+    return tuple(i for i in ids if i != item)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -61,6 +62,8 @@ PRIORITY_RANK: dict[Priority, int] = {
 }
 
 UNRESOLVED = frozenset({Status.OPEN, Status.IN_PROGRESS})
+# Done, for a blocker and for a parent's progress: neither open nor in progress.
+DONE = frozenset({Status.RESOLVED, Status.CLOSED})
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -100,6 +103,16 @@ def clean_text(
         errors.append(FieldError(field, message))
     elif len(text) > high:
         errors.append(FieldError(field, f"must be at most {high} characters"))
+    return text
+
+
+def clean_line(errors: list[FieldError], field: str, value: str, *, low: int, high: int) -> str:
+    """`clean_text` for a one-line field: control characters (line breaks, tabs, escapes)
+    would break every list and email that shows it, so they are refused."""
+    known = len(errors)
+    text = clean_text(errors, field, value, low=low, high=high)
+    if len(errors) == known and any(unicodedata.category(c) == "Cc" for c in text):
+        errors.append(FieldError(field, "must not contain control characters"))
     return text
 
 

@@ -2,7 +2,8 @@
 streams, the web pages) is a translation of `may_see`, and a property test holds them equal.
 
 Admins and developers see every ticket; anyone else sees the tickets it reported or is assigned
-to. A ticket answers "not found" to someone who may not see it.
+to, and the tickets of the teams it is a member of. A ticket answers "not found" to someone who
+may not see it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from domain.values import Role
 
 
 class Viewer(msgspec.Struct, frozen=True):
-    """Someone looking at tickets, with its role as it is now."""
+    """Someone looking at tickets, with its role and its teams as they are now."""
 
     id: UUID
     role: Role
+    team_ids: frozenset[UUID] = frozenset()
+    """The teams it is a member of (the teams it leads among them)."""
+    led_team_ids: frozenset[UUID] = frozenset()
 
     @property
     def sees_every_ticket(self) -> bool:
@@ -36,10 +40,14 @@ class Audience(Protocol):
     @property
     def assignee_ids(self) -> Collection[UUID]: ...
 
+    @property
+    def team_id(self) -> UUID | None: ...
+
 
 def may_see(viewer: Viewer, ticket: Audience) -> bool:
     return (
         viewer.sees_every_ticket
         or viewer.id == ticket.reporter_id
         or viewer.id in ticket.assignee_ids
+        or (ticket.team_id is not None and ticket.team_id in viewer.team_ids)
     )

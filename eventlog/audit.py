@@ -79,8 +79,10 @@ def log_entries(
     limit: int = 25,
     types: Sequence[str] = (),
     ticket_id: UUID | None = None,
+    actor_id: UUID | None = None,
 ) -> list[LogEntry]:
-    """The log in position order after `after`, optionally only some types or one ticket."""
+    """The log in position order after `after`, optionally only some types, one ticket's, or
+    what one user did (`actor_id`: the index `trail_events_by_actor`, migration 0020)."""
     clauses = [sql.SQL("notification_id > %s")]
     params: list[Any] = [after]
     if types:
@@ -89,6 +91,9 @@ def log_entries(
     if ticket_id is not None:
         clauses.append(sql.SQL("originator_id = %s"))
         params.append(ticket_id)
+    if actor_id is not None:
+        clauses.append(sql.SQL("trail_event_actor(state) = %s"))
+        params.append(actor_id)
     query = sql.SQL(
         "SELECT notification_id, originator_id, topic, state FROM {} WHERE {} "
         "ORDER BY notification_id LIMIT %s"

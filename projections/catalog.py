@@ -7,6 +7,7 @@ from projections.base import ReadModel
 from projections.comments import CommentsProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
+from projections.teams import TeamsProjection
 from projections.tickets import TicketsProjection
 from projections.users import UsersProjection
 
@@ -16,6 +17,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     UsersProjection,
     ProjectsProjection,
     StatsProjection,
+    TeamsProjection,
     AttachmentsProjection,
 )
 

@@ -3,7 +3,10 @@
 `resolved_at` is when the ticket FIRST entered resolved or closed; reopening does not move it.
 With `from`/`to` (UTC days, both inclusive), counts by status, priority and type cover tickets
 created in the range, the daily series cover their own days in the range, and the median covers
-tickets first resolved in the range.
+tickets first resolved in the range. `by_assignee` splits the same figures by each current
+assignee: `open` and `resolved` count its tickets created in the range by their status now
+(neither resolved nor closed / resolved or closed), the median its tickets first resolved in
+the range.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from eventlog.topics import topics_of
 from projections.base import ReadModel
 from projections.bulk import fetch_by_ids, upsert
 from projections.errors import InvalidQuery
+from projections.users import UserRef
 
 FACTS_DDL = """
 CREATE TABLE ticket_facts (
@@ -33,24 +37,32 @@ CREATE TABLE ticket_facts (
     priority text NOT NULL,
     type text NOT NULL,
     created_at timestamptz NOT NULL,
-    resolved_at timestamptz
+    resolved_at timestamptz,
+    team_id uuid,
+    assignee_ids uuid[] NOT NULL
 )
 """
 
-COLUMNS = ("ticket_id", "project_id", "status", "priority", "type", "created_at", "resolved_at")
+COLUMNS = (
+    "ticket_id", "project_id", "status", "priority", "type", "created_at", "resolved_at",
+    "team_id", "assignee_ids",
+)
 
 
 class StatsProjection(ReadModel):
     name = "stats"
-    revision = 1
+    revision = 2
     topics = topics_of(
-        Ticket.Created, Ticket.StatusChanged, Ticket.PriorityChanged, Ticket.TypeChanged
+        Ticket.Created, Ticket.StatusChanged, Ticket.PriorityChanged, Ticket.TypeChanged,
+        Ticket.TeamChanged, Ticket.AssigneesChanged,
     )
     tables = {"ticket_facts": FACTS_DDL}
     indexes = (
         "CREATE INDEX ticket_facts_created ON ticket_facts (project_id, created_at)",
         "CREATE INDEX ticket_facts_resolved ON ticket_facts (project_id, resolved_at)"
         " WHERE resolved_at IS NOT NULL",
+        "CREATE INDEX ticket_facts_team ON ticket_facts (team_id, created_at)"
+        " WHERE team_id IS NOT NULL",
     )
 
     def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:
@@ -70,6 +82,10 @@ class StatsProjection(ReadModel):
                     rows[event.originator_id]["priority"] = priority
                 case Ticket.TypeChanged(type=kind):
                     rows[event.originator_id]["type"] = kind
+                case Ticket.TeamChanged(team_id=team_id):
+                    rows[event.originator_id]["team_id"] = team_id
+                case Ticket.AssigneesChanged(assignee_ids=assignee_ids):
+                    rows[event.originator_id]["assignee_ids"] = list(assignee_ids)
         upsert(cur, "ticket_facts", ("ticket_id",), COLUMNS, list(rows.values()))
 
 
@@ -82,11 +98,14 @@ def _created(event: Ticket.Created) -> dict[str, Any]:
         "type": event.type,
         "created_at": event.timestamp,
         "resolved_at": None,
+        "team_id": event.team_id,
+        "assignee_ids": list(event.assignee_ids),
     }
 
 
 class StatsFilters(msgspec.Struct, frozen=True, kw_only=True):
     project_id: UUID | None = None
+    team_id: UUID | None = None
     from_: date | None = msgspec.field(default=None, name="from")
     to: date | None = None
 
@@ -103,6 +122,7 @@ class Stats(msgspec.Struct, frozen=True):
     created_per_day: list[DayCount]
     resolved_per_day: list[DayCount]
     median_seconds_to_resolve: float | None
+    by_assignee: list[AssigneeStats]
 
 
 def stats(conn: Connection[DictRow], filters: StatsFilters) -> Stats:
@@ -116,6 +136,7 @@ def stats(conn: Connection[DictRow], filters: StatsFilters) -> Stats:
         created_per_day=_per_day(conn, filters, "created_at"),
         resolved_per_day=_per_day(conn, filters, "resolved_at"),
         median_seconds_to_resolve=_median(conn, filters),
+        by_assignee=by_assignee(conn, filters),
     )
 
 
@@ -126,6 +147,9 @@ def _where(filters: StatsFilters, column: str) -> tuple[sql.Composable, list[Any
     if filters.project_id is not None:
         clauses.append(sql.SQL("project_id = %s"))
         params.append(filters.project_id)
+    if filters.team_id is not None:
+        clauses.append(sql.SQL("team_id = %s"))
+        params.append(filters.team_id)
     if filters.from_ is not None:
         clauses.append(sql.SQL("{} >= (%s::date)::timestamp AT TIME ZONE 'UTC'").format(
             sql.Identifier(column)))
@@ -180,3 +204,43 @@ def _median(conn: Connection[DictRow], filters: StatsFilters) -> float | None:
         params,
     ).fetchone()
     return float(row["median"]) if row and row["median"] is not None else None
+
+
+class AssigneeStats(msgspec.Struct, frozen=True):
+    user: UserRef
+    open: int
+    resolved: int
+    median_seconds_to_resolve: float | None
+
+
+def by_assignee(conn: Connection[DictRow], filters: StatsFilters) -> list[AssigneeStats]:
+    """Each current assignee of the tickets the filters cover, by name."""
+    created, created_params = _where(filters, "created_at")
+    resolved, resolved_params = _where(filters, "resolved_at")
+    # Counted apart from `users`, whose columns (created_at, status) the clauses would clash with.
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT s.*, coalesce(u.name, '') AS name FROM ("
+            "SELECT a.user_id, "
+            "count(*) FILTER (WHERE status IN ('open', 'in_progress') AND ({c})) AS open, "
+            "count(*) FILTER (WHERE status IN ('resolved', 'closed') AND ({c})) AS resolved, "
+            "percentile_cont(0.5) WITHIN GROUP "
+            "(ORDER BY extract(epoch FROM resolved_at - created_at)) FILTER (WHERE {r}) "
+            "AS median "
+            "FROM ticket_facts CROSS JOIN LATERAL unnest(assignee_ids) AS a(user_id) "
+            "WHERE ({c}) OR ({r}) GROUP BY a.user_id"
+            ") s LEFT JOIN users u ON u.id = s.user_id ORDER BY name, s.user_id"
+        ).format(c=created, r=resolved),
+        [*created_params, *created_params, *resolved_params, *created_params,
+         *resolved_params],
+    ).fetchall()
+    return [
+        AssigneeStats(
+            user=UserRef(row["user_id"], row["name"]),
+            open=row["open"],
+            resolved=row["resolved"],
+            median_seconds_to_resolve=float(row["median"]) if row["median"] is not None
+            else None,
+        )
+        for row in rows
+    ]

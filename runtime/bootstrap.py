@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
@@ -24,24 +25,34 @@ from blobstore import BlobStore, open_blob_store
 from commands.attachments import AttachmentStorage
 from commands.base import Trail
 from commands.services import Commands, build_commands, utc_now
+from outbound.addresses import AddressPolicy
+from outbound.client import Caller
+from outbound.sealing import Sealer
 from projections.catalog import READ_MODELS
 from projections.outbox import Outbox
 from projections.outbox.rows import enqueue_password_reset
 from projections.rebuild import install
 from projections.runner import Runner
+from projections.webhooks import WebhookRouter
 from runtime.blob_leases import PostgresBlobLeases
 from runtime.embedded import postgres_env
 from runtime.links import Links
+from runtime.logs import litestar_logging
+from runtime.migrate import migration_ids
 from runtime.settings import Settings, SettingsError, secret_key_or_generate
 from workers.broker import make_broker
-from workers.config import Delivery
+from workers.config import Delivery, WebhookDelivery
 from workers.notifier import Notifier
 from workers.relay import Relay
 from workers.render import Renderer
 from workers.schedule import Job, Schedule
 from workers.sweep import AttachmentSweep
 from workers.transports import make_transport
+from workers.webhook_process import WebhookProcess
+from workers.webhooks import Deliverer
 from workers.worker import EmailWorker
+
+K = TypeVar("K")
 
 API_POOL_MAX_SIZE = 16
 
@@ -65,6 +76,8 @@ def commands(
         clock=clock,
         new_id=new_id,
         registration=settings.registration,
+        sealer=Sealer(secret_key_or_generate(settings)),
+        url_guard=AddressPolicy(allow_private=settings.webhook_allow_private),
         attachments=attachments,
     )
 
@@ -98,6 +111,8 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
         redis=Redis.from_url(redis_url),
         settings=ApiSettings(
             secret_key=secret_key_or_generate(settings),
+            cors_origins=settings.cors_origins,
+            migrations=migration_ids(),
             max_upload_bytes=settings.max_upload_bytes,
         ),
         send_password_reset=send_password_reset,
@@ -113,7 +128,7 @@ def close_api_services(services: ApiServices) -> None:
 
 def api_app(settings: Settings, database_url: str, redis_url: str) -> Litestar:
     services = api_services(settings, database_url, redis_url)
-    app = create_app(services)
+    app = create_app(services, litestar_logging(settings.log_format))
     app.on_shutdown.append(lambda: close_api_services(services))
     return app
 
@@ -132,6 +147,20 @@ def notifier(
     install(Outbox, env)
     broker = make_broker(redis_url, delivery)
     return Notifier(Runner(Outbox, env), Relay(database_url, broker, delivery), broker)
+
+
+def webhooks(
+    settings: Settings, database_url: str, delivery: WebhookDelivery | None = None
+) -> WebhookProcess:
+    """The deliveries follower and the deliverer; `.start()` runs them in this process."""
+    delivery = delivery or webhook_delivery_from_env(settings)
+    env = postgres_env(database_url)
+    install(WebhookRouter, env)
+    caller = Caller(AddressPolicy(allow_private=delivery.allow_private), delivery.timeout)
+    deliverer = Deliverer(
+        database_url, caller, Sealer(secret_key_or_generate(settings)), delivery
+    )
+    return WebhookProcess(Runner(WebhookRouter, env), deliverer)
 
 
 def email_worker(
@@ -185,19 +214,43 @@ _DELIVERY_ENV = {
 }
 
 
+_WEBHOOK_ENV = {
+    "TRAIL_WEBHOOK_MAX_ATTEMPTS": "max_attempts",
+    "TRAIL_WEBHOOK_MIN_BACKOFF": "min_backoff",
+    "TRAIL_WEBHOOK_MAX_BACKOFF": "max_backoff",
+    "TRAIL_WEBHOOK_TIMEOUT": "timeout",
+    "TRAIL_WEBHOOK_THREADS": "threads",
+    "TRAIL_WEBHOOK_POLL_INTERVAL": "poll_interval",
+}
+
+
 def delivery_from_env(environ: Mapping[str, str] = os.environ) -> Delivery:
     """`Delivery` with each TRAIL_EMAIL_* / TRAIL_WORKER_THREADS variable that is set."""
-    values = {
+    return _knobs(Delivery, _DELIVERY_ENV, environ, {})
+
+
+def webhook_delivery_from_env(
+    settings: Settings, environ: Mapping[str, str] = os.environ
+) -> WebhookDelivery:
+    """`WebhookDelivery` with each TRAIL_WEBHOOK_* variable that is set."""
+    return _knobs(WebhookDelivery, _WEBHOOK_ENV, environ,
+                  {"allow_private": settings.webhook_allow_private})
+
+
+def _knobs(
+    kind: type[K], names: Mapping[str, str], environ: Mapping[str, str], fixed: dict[str, Any]
+) -> K:
+    values: dict[str, Any] = {
         field: environ[variable].strip()
-        for variable, field in _DELIVERY_ENV.items()
+        for variable, field in names.items()
         if environ.get(variable, "").strip()
     }
     try:
         # Not strict: numbers arrive as strings; constraints (>= 1, > 0) are checked here.
-        return msgspec.convert(values, type=Delivery, strict=False)
+        return msgspec.convert({**values, **fixed}, type=kind, strict=False)
     except msgspec.ValidationError as error:
         message = str(error)
-        for variable, field in _DELIVERY_ENV.items():
+        for variable, field in names.items():
             message = message.replace(f"`$.{field}`", variable)
         raise SettingsError(message) from None
 
@@ -214,4 +267,6 @@ __all__ = [
     "email_worker",
     "notifier",
     "projector_env",
+    "webhook_delivery_from_env",
+    "webhooks",
 ]

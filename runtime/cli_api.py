@@ -15,6 +15,7 @@ from litestar import Litestar
 
 from runtime import bootstrap
 from runtime.embedded import resolve_services
+from runtime.logs import configure_logging
 from runtime.migrate import migrate
 from runtime.settings import secret_key_or_generate
 from runtime.settings import settings as load_settings
@@ -27,6 +28,7 @@ DEFAULT_WORKERS = 1
 def app_from_environment() -> Litestar:
     """uvicorn's app factory: settings, URLs and the secret key come from the environment."""
     settings = load_settings()
+    configure_logging(settings.log_format)
     if not settings.database_url or not settings.redis_url:
         raise click.UsageError("DATABASE_URL and REDIS_URL must be set (`trail api` sets them)")
     return bootstrap.api_app(settings, settings.database_url, settings.redis_url)
@@ -40,6 +42,7 @@ def app_from_environment() -> Litestar:
 def api_command(host: str | None, port: int | None, workers: int) -> None:
     """Run the HTTP API."""
     settings = load_settings()
+    configure_logging(settings.log_format)
     with resolve_services(settings) as services:
         migrate(services.database_url)
         # Children read these: each worker process builds its own services from them.
@@ -58,4 +61,7 @@ def api_command(host: str | None, port: int | None, workers: int) -> None:
             server_header=False,
             timeout_graceful_shutdown=5,
             log_level="info",
+            # Trail logs each request itself, with its request id (runtime/logs.py).
+            access_log=False,
+            log_config=None,
         )

@@ -12,6 +12,7 @@ import psycopg
 from projections.outbox.rows import retry_email, retry_emails
 from runtime import bootstrap
 from runtime.embedded import resolve_services
+from runtime.logs import configure_logging
 from runtime.migrate import migrate
 from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
@@ -22,8 +23,8 @@ log = logging.getLogger("trail.email")
 @click.command("notifier")
 def notifier_command() -> None:
     """Write outbox rows for ticket changes and hand them to the email workers."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
+    configure_logging(settings.log_format)
     stopping = stop_on_signals()
     with resolve_services(settings) as services:
         migrate(services.database_url)
@@ -42,8 +43,8 @@ def notifier_command() -> None:
               help="Emails sent at once (default TRAIL_WORKER_THREADS or 8).")
 def worker_command(threads: int | None) -> None:
     """Send queued emails (a Dramatiq worker for the email actor) and run the scheduled jobs."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
+    configure_logging(settings.log_format)
     delivery = bootstrap.delivery_from_env()
     if threads is not None:
         delivery = msgspec.structs.replace(delivery, worker_threads=threads)

@@ -19,7 +19,9 @@ from projections.rebuild import rebuild
 from projections.runner import tune_gc
 from runtime.cli_migrate import database_url
 from runtime.embedded import postgres_env
+from runtime.logs import configure_logging
 from runtime.migrate import migrate
+from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def projector_command() -> None:
 
     Exits non-zero when a projector fails, after logging the event position it failed at.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(load_settings().log_format)
     tune_gc()
     stopping = stop_on_signals()
     with database_url() as url:
@@ -72,7 +74,7 @@ def rebuild_command(names: tuple[str, ...]) -> None:
     Each is built as a new version of its tables, then switched to atomically; the old version
     is dropped. A running `trail projector` follows the switch.
     """
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(load_settings().log_format, level="WARNING")
     tune_gc()
     models = _models(names)
     with database_url() as url:

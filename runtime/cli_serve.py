@@ -110,6 +110,7 @@ def _serve(settings: Settings, signals: _StopSignals, host: str, port: int) -> C
                 ChildSpec("projector", trail_command("projector")),
                 ChildSpec("notifier", trail_command("notifier")),
                 ChildSpec("worker", trail_command("worker")),
+                ChildSpec("webhooks", trail_command("webhooks")),
             ], env)
             for line in (f"API: starting on {url}…", "Projector: starting…",
                          "Notifier: starting…", "Email worker: starting…"):
@@ -128,7 +129,7 @@ def _serve(settings: Settings, signals: _StopSignals, host: str, port: int) -> C
 @click.option("--host", default=None, help="Interface to listen on (default TRAIL_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default TRAIL_PORT).")
 def serve_command(host: str | None, port: int | None) -> None:
-    """Run the API, projectors, notifier and an email worker together."""
+    """Run the API, projectors, notifier, an email worker and the webhook deliverer together."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
     host = host or settings.host

@@ -39,6 +39,11 @@ def migrate(database_url: str) -> list[str]:
     return [m.id for m in pending]
 
 
+def migration_ids() -> tuple[str, ...]:
+    """Every migration this code ships, by id: what a ready database has applied."""
+    return tuple(m.id for m in read_migrations(str(MIGRATIONS)))
+
+
 def _yoyo_url(database_url: str) -> str:
     """yoyo picks its driver from the scheme: psycopg 3 is `postgresql+psycopg`."""
     parts = urlsplit(database_url)

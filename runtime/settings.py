@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 
 Registration = Literal["open", "approval"]
+LogFormat = Literal["console", "json"]
 
 _REGISTRATION_MODES: tuple[Registration, ...] = ("open", "approval")
 _SECRET_KEY_FILE = "secret_key"
@@ -39,6 +40,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Webhooks may call private, loopback and link-local addresses (off: the SSRF guard).
+    webhook_allow_private: bool = False
+    log_format: LogFormat = "console"
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
     # Where attachment bytes live: None for `data_dir/blobs`, `s3://bucket/prefix`, `file:///path`.
     blob_url: str | None = None
     max_upload_mb: int = 10
@@ -118,6 +124,45 @@ def _registration(environ: Mapping[str, str]) -> Registration:
     return raw
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+
+
+def _log_format(environ: Mapping[str, str]) -> LogFormat:
+    raw = environ.get("TRAIL_LOG_FORMAT", "").strip().lower() or "console"
+    if raw == "json":
+        return "json"
+    if raw == "console":
+        return "console"
+    raise SettingsError(f"TRAIL_LOG_FORMAT must be 'console' or 'json', got {raw!r}")
+
+
+def _origins(environ: Mapping[str, str]) -> tuple[str, ...]:
+    origins = []
+    for item in environ.get("TRAIL_CORS_ORIGINS", "").split(","):
+        origin = item.strip().rstrip("/")
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc
+                              or parts.path or parts.query):
+            raise SettingsError(
+                f"TRAIL_CORS_ORIGINS takes origins such as https://app.example.com, "
+                f"got {origin!r}"
+            )
+        origins.append(origin)
+    return tuple(origins)
+
+
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     """Build `Settings` from `environ`, raising `SettingsError` on an unusable value."""
     data_dir_raw = environ.get("TRAIL_DATA_DIR", "").strip() or ".trail"
@@ -135,6 +180,9 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         base_url=base_url.rstrip("/") if base_url else None,
         host=_optional(environ, "TRAIL_HOST") or "127.0.0.1",
         port=_port(environ),
+        webhook_allow_private=_flag(environ, "TRAIL_WEBHOOK_ALLOW_PRIVATE"),
+        log_format=_log_format(environ),
+        cors_origins=_origins(environ),
         blob_url=_blob_url(environ),
         max_upload_mb=_integer(environ, "TRAIL_MAX_UPLOAD_MB", 10, low=1),
         attachment_retention_days=_integer(environ, "TRAIL_ATTACHMENT_RETENTION_DAYS", 30, low=0),

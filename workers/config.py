@@ -43,3 +43,26 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     def backoff(self, attempts: int) -> float:
         """Seconds to wait before the next try, after `attempts` failed ones (attempts >= 1)."""
         return float(min(self.max_backoff, self.min_backoff * 2 ** max(0, attempts - 1)))
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
+    """How hard and how often webhook deliveries are tried (TRAIL_WEBHOOK_* variables)."""
+
+    # Attempts per delivery before it is marked failed (the first one counts).
+    max_attempts: AtLeastOne = 8
+    # Wait after the first failure, four times longer after each further one, capped: with these
+    # values 10 s, 40 s, 160 s, 11 min, 43 min, 2.8 h, then 6 h; 8 attempts span about 10 hours.
+    min_backoff: Positive = 10.0
+    max_backoff: Positive = 6 * 3600.0
+    # Bound on one attempt (connect, send, first bytes of the answer).
+    timeout: Positive = 10.0
+    # Webhooks sent to at once by one deliverer process.
+    threads: AtLeastOne = 8
+    # The deliverer wakes on NOTIFY; this is its fallback poll for retries coming due.
+    poll_interval: Positive = 1.0
+    # Call addresses that are not public (a receiver on the same network). Off: SSRF guard.
+    allow_private: bool = False
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait before the next try, after `attempts` failed ones (attempts >= 1)."""
+        return float(min(self.max_backoff, self.min_backoff * 4 ** max(0, attempts - 1)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from email import charset, policy
 from email.header import Header
@@ -29,6 +30,9 @@ LABELS = {
     "due_date": "Due date",
     "assignee_ids": "Assignees",
     "comment": "Comment",
+    "parent_id": "Parent",
+    "team_id": "Team",
+    "links": "Links",
     "attachment_added": "Attachment added",
     "attachment_removed": "Attachment removed",
 }
@@ -84,6 +88,9 @@ class Renderer:
         self.env.filters["word"] = lambda value: _VALUE_WORDS.get(value, value)
         self.env.tests["long"] = lambda field: field in LONG_FIELDS
 
+    def list_id(self, ticket_key: str) -> str:
+        return list_id(self.mail_from, ticket_key)
+
     def render(
         self, email_id: UUID, subject: str, payload: EmailPayload, position: int | None = None
     ) -> Message:
@@ -113,7 +120,18 @@ class Renderer:
         message["To"] = _address(payload.recipient)
         message["Date"] = formatdate(localtime=False, usegmt=True)
         # Derived from the row, so a copy that did go out twice is recognisable as one email.
-        message["Message-ID"] = f"<{email_id}@{_domain(self.mail_from)}>"
+        domain = _domain(self.mail_from)
+        message["Message-ID"] = f"<{email_id}@{domain}>"
+        # Sent by a machine: no vacation replies or other auto-answers (RFC 3834; Outlook).
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "All"
+        if isinstance(payload, TicketEmail):
+            # One thread per ticket: every email about it answers the same root, which is
+            # never sent itself, so mail clients group them even as the title changes.
+            root = f"<ticket-{payload.ticket_id}@{domain}>"
+            message["In-Reply-To"] = root
+            message["References"] = root
+            message["List-Id"] = self.list_id(payload.ticket_key)
         message["X-Trail-Outbox-Id"] = str(email_id)
         if position is not None:
             # The log position of the change: ties an email to its event for support and audits.
@@ -125,6 +143,15 @@ class Renderer:
             part.set_payload(body, _UTF8_QP)
             message.attach(part)
         return message
+
+
+def list_id(mail_from: str, ticket_key: str) -> str:
+    """`WEB <web.trail.localhost>`: one list per project, named under the sender's own address
+    (local part and domain), so it is unique to this deployment (RFC 2919)."""
+    project_key = ticket_key.rsplit("-", 1)[0]
+    local, _, domain = parseaddr(mail_from)[1].partition("@")
+    label = re.sub(r"[^a-z0-9-]", "-", local.lower()) or "trail"
+    return f"{project_key} <{project_key.lower()}.{label}.{domain or 'localhost'}>"
 
 
 def _header(value: str) -> str:

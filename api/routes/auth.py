@@ -10,7 +10,7 @@ from litestar import Request, Response, post
 from litestar.background_tasks import BackgroundTask
 
 from api.context import Context
-from api.errors import problem_responses
+from api.errors import Problem, problem_responses
 from api.headers import LOCATION, TRAIL_POSITION
 from api.responses import Accepted, answer
 from commands.errors import AccountPending, Unauthenticated
@@ -87,7 +87,12 @@ def token(
     data: Credentials, context: Context, request: Request[Any, Any, Any]
 ) -> Response[AccessToken]:
     address = client_address(request)
-    context.limiter.check(data.email, address)
+    try:
+        context.limiter.check(data.email, address)
+    except Problem as throttled:
+        if throttled.status == 429:
+            context.metrics.throttled_logins.inc()
+        raise
     try:
         user = context.commands.accounts.authenticate(data.email, data.password)
     except Unauthenticated:

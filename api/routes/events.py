@@ -33,7 +33,8 @@ STREAM_BATCH = 200
     sync_to_thread=True,
     summary="The global event log (admin)",
     description="Every event in commit order, after `after` (a position). `type` (repeatable) "
-    "keeps only those types (`Ticket.StatusChanged`, …); `ticket_id` only that ticket's.",
+    "keeps only those types (`Ticket.StatusChanged`, …); `ticket_id` only that ticket's; "
+    "`actor_id` only what that user did.",
     responses=problem_responses(401, 403, 422),
 )
 def list_events(
@@ -42,6 +43,7 @@ def list_events(
     after: Annotated[int, Parameter(ge=0, description="A position; 0 is the start.")] = 0,
     event_type: Annotated[list[str] | None, Parameter(query="type")] = None,
     ticket_id: UUID | None = None,
+    actor_id: UUID | None = None,
     limit: Limit = 25,
     cursor: Cursor = None,
 ) -> Page[LogEntry]:
@@ -49,9 +51,8 @@ def list_events(
     if cursor is not None:
         after = decode_cursor(cursor, "events", tuple[int])[0]
     with context.services.pool.connection() as conn:
-        entries = log_entries(
-            conn, after=after, limit=limit + 1, types=event_type or (), ticket_id=ticket_id
-        )
+        entries = log_entries(conn, after=after, limit=limit + 1, types=event_type or (),
+                              ticket_id=ticket_id, actor_id=actor_id)
     return page(entries, limit, "events", lambda entry: (entry.position,), lambda e: e)
 
 

@@ -17,6 +17,7 @@ from api.context import Context
 from api.reads import position_source
 from projections.outbox.rows import OutboxCounts, outbox_counts
 from projections.positions import ProjectionStatus, projection_status
+from projections.webhooks.rows import DeliveryCounts, delivery_counts
 
 Check = Literal["ok", "down"]
 Status = Literal["ok", "degraded", "down"]
@@ -28,6 +29,7 @@ class Health(msgspec.Struct, frozen=True):
     broker: Check
     projections: dict[str, ProjectionStatus]
     outbox: OutboxCounts
+    webhooks: DeliveryCounts
 
 
 @get(
@@ -37,17 +39,20 @@ class Health(msgspec.Struct, frozen=True):
     summary="Is Trail up, and how far behind are its read models",
     description="200 while the database answers (`status` is `degraded` when the broker does "
     "not), 503 when it does not. `lag` counts events a projection has yet to process; "
-    "`outbox` counts emails not yet delivered and those that finally failed.",
+    "`outbox` counts emails not yet delivered and those that finally failed; `webhooks` the same "
+    "for webhook deliveries.",
     responses={503: ResponseSpec(Health, description="The database does not answer")},
 )
 def health(context: Context) -> Response[Health]:
     database: Check = "ok"
     projections: dict[str, ProjectionStatus] = {}
     outbox = OutboxCounts(pending=0, failed=0)
+    webhooks = DeliveryCounts(pending=0, failed=0)
     try:
         projections = projection_status(position_source(context))
         with context.services.pool.connection(timeout=2) as conn:
             outbox = _outbox(conn)
+            webhooks = _webhooks(conn)
     except DatabaseError:
         database = "down"
     broker: Check = "ok"
@@ -56,7 +61,7 @@ def health(context: Context) -> Response[Health]:
     except RedisError:
         broker = "down"
     status: Status = "down" if database == "down" else "degraded" if broker == "down" else "ok"
-    body = Health(status, database, broker, projections, outbox)
+    body = Health(status, database, broker, projections, outbox, webhooks)
     return Response(body, status_code=503 if database == "down" else 200)
 
 
@@ -68,4 +73,55 @@ def _outbox(conn: Connection[DictRow]) -> OutboxCounts:
         return OutboxCounts(pending=0, failed=0)
 
 
-ROUTES = [health]
+def _webhooks(conn: Connection[DictRow]) -> DeliveryCounts:
+    try:
+        return delivery_counts(conn)
+    except UndefinedTable:
+        # The deliverer has not installed its tables yet: nothing is waiting.
+        return DeliveryCounts(pending=0, failed=0)
+
+
+class Probe(msgspec.Struct, frozen=True, omit_defaults=True):
+    status: Literal["ok", "ready", "not-ready"]
+    detail: str | None = None
+
+
+@get(
+    "/livez",
+    tags=["health"],
+    sync_to_thread=False,
+    summary="Is this process alive",
+    description="200 whenever the process answers HTTP; it asks nothing of the database. For "
+    "a liveness probe: restart the process when this fails.",
+)
+def livez() -> Probe:
+    return Probe("ok")
+
+
+@get(
+    "/readyz",
+    tags=["health"],
+    sync_to_thread=True,
+    summary="Is this process ready to serve",
+    description="200 when the database answers and its schema has every migration this code "
+    "needs; 503 otherwise. For a readiness probe: send traffic only while this answers 200.",
+    responses={503: ResponseSpec(Probe, description="Not ready: `detail` says why")},
+)
+def readyz(context: Context) -> Response[Probe]:
+    needed = set(context.services.settings.migrations)
+    try:
+        with context.services.pool.connection(timeout=2) as conn:
+            applied = {row["migration_id"] for row in conn.execute(
+                "SELECT migration_id FROM _yoyo_migration").fetchall()}
+    except UndefinedTable:
+        return Response(Probe("not-ready", "the schema is not migrated"), status_code=503)
+    except DatabaseError:
+        return Response(Probe("not-ready", "the database does not answer"), status_code=503)
+    missing = sorted(needed - applied)
+    if missing:
+        return Response(Probe("not-ready", f"migrations not applied: {', '.join(missing)}"),
+                        status_code=503)
+    return Response(Probe("ready"))
+
+
+ROUTES = [health, livez, readyz]

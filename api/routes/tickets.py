@@ -48,6 +48,8 @@ class TicketCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     tags: list[str] = msgspec.field(default_factory=list)
     due_date: date | None = None
     assignee_ids: list[UUID] = msgspec.field(default_factory=list)
+    parent_id: UUID | None = None
+    team_id: UUID | None = None
 
     def command(self) -> CreateTicket:
         return CreateTicket(
@@ -59,6 +61,8 @@ class TicketCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
             tags=tuple(self.tags),
             due_date=self.due_date,
             assignee_ids=tuple(self.assignee_ids),
+            parent_id=self.parent_id,
+            team_id=self.team_id,
         )
 
 
@@ -94,7 +98,9 @@ def _ticket_answer(
     summary="Create a ticket",
     description="It starts `open` at version 1 with `updated_at` null; sending `status` is "
     "422. An unknown `project_id`, or an assignee who is not an active developer or admin, "
-    "is 422 naming the field; an archived project is 409. A reporter may not set assignees.",
+    "is 422 naming the field; an archived project is 409. A reporter may not set assignees "
+    "or `parent_id` (a ticket of the same project, else 422); `team_id` is set by developers, "
+    "admins and that team's lead.",
     response_headers=[LOCATION, ETAG, TRAIL_POSITION],
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
 )
@@ -109,8 +115,10 @@ def create_ticket(data: TicketCreate, context: Context, actor: Actor) -> Respons
     summary="Edit a ticket",
     description="Only the fields sent change. Any other key (`assignee_ids`, `id`, `number`, "
     "…) is 422 naming it; an illegal status transition (including to the current status) is "
-    "409; a reporter changing status or priority is 403; `If-Match` naming an older version "
-    "is 412.",
+    "409, and so is resolving or closing a ticket that unfinished tickets block (`detail` "
+    "names them) or a `parent_id` that closes a cycle; a reporter changing status, priority "
+    "or `parent_id` is 403 (a team's lead works its team's tickets); `If-Match` naming an "
+    "older version is 412.",
     response_headers=[ETAG, TRAIL_POSITION],
     responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422),
 )
@@ -152,7 +160,8 @@ def assign_ticket(
     sync_to_thread=True,
     summary="List tickets",
     description="Filtered, sorted and keyset-paginated; a reporter sees only the tickets it "
-    "reported or is assigned to. `q` searches title, description and comments.",
+    "reported or is assigned to, and those of its teams. `q` searches title, description and "
+    "comments; `parent_id` lists a ticket's subtasks.",
     responses=problem_responses(401, 422, 503),
 )
 def list_tickets(
@@ -167,6 +176,8 @@ def list_tickets(
     reporter_id: UUID | None = None,
     q: Annotated[str | None, Parameter(max_length=200)] = None,
     due_before: date | None = None,
+    parent_id: UUID | None = None,
+    team_id: UUID | None = None,
     sort: TicketSort = "-created_at",
     limit: Limit = 25,
     cursor: Cursor = None,
@@ -174,7 +185,8 @@ def list_tickets(
 ) -> Page[TicketView]:
     filters = TicketFilters(
         project_id=project_id, status=status, priority=priority, type=ticket_type, tag=tag,
-        assignee_id=assignee_id, reporter_id=reporter_id, q=q, due_before=due_before, sort=sort,
+        assignee_id=assignee_id, reporter_id=reporter_id, q=q, due_before=due_before,
+        parent_id=parent_id, team_id=team_id, sort=sort,
     )
     with reading(context, READS, min_position) as conn:
         return tickets.list_tickets(conn, filters, actor, limit, cursor)

@@ -91,11 +91,13 @@ def ticket_emails(
     state: TicketState,
     key: str,
     people: Mapping[UUID, tuple[Person, bool]],
+    labels: Mapping[UUID, str] | None = None,
 ) -> list[NewEmail]:
     """The emails of one ticket command; `state` is the ticket after it, `people` the users it
-    involves as the log has them so far (with whether each is active)."""
+    involves as the log has them so far (with whether each is active), `labels` the other
+    tickets (keys) and teams (names) its changes mention (`labels.labels`)."""
     first, position = command[0][0], command[-1][1]
-    names = {user_id: person.name for user_id, (person, _) in people.items()}
+    names = {**(labels or {}), **{user_id: person.name for user_id, (person, _) in people.items()}}
     changes = merged_changes(command, names)
     if not changes:
         return []
@@ -160,11 +162,18 @@ def _emailed_changes(event: Ticket.Event) -> Changes:
 
 
 def _shown(field: str, value: Any, names: Mapping[UUID, str]) -> str | None:
-    """A value as the email prints it; None for empty, so `from → to` reads naturally."""
+    """A value as the email prints it; None for empty, so `from → to` reads naturally. `names`
+    shows ids: people by name, tickets by key, teams by name."""
     if value is None:
         return None
     if field == "assignee_ids":
         return ", ".join(names.get(u, str(u)) for u in value) or None
+    if field in ("parent_id", "team_id"):
+        return names.get(value, str(value))
+    if field == "links":
+        shown = (f"{link.type.replace('_', ' ')} {names.get(link.ticket_id, link.ticket_id)}"
+                 for link in value)
+        return ", ".join(shown) or None
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, date):

@@ -25,6 +25,7 @@ from eventlog.topics import topics_of
 from projections.base import ReadModel
 from projections.outbox import composer
 from projections.outbox.composer import Command, NewEmail, TicketState
+from projections.outbox.labels import labels
 from projections.outbox.payloads import Person
 from projections.outbox.rows import insert_emails
 from projections.outbox.schema import INDEXES, TABLES
@@ -145,7 +146,8 @@ class _Batch:
         first = command[0][0]
         involved = [*state.assignee_ids, *composer.removed_by(command, state), first.actor_id]
         key = f"{self._key(state.project_id)}-{state.number}"
-        self.emails += composer.ticket_emails(command, state, key, self._people(involved))
+        self.emails += composer.ticket_emails(command, state, key, self._people(involved),
+                                              labels(self.cur, command))
 
     def _people(self, ids: Iterable[UUID]) -> dict[UUID, tuple[Person, bool]]:
         """Users as the log has them so far, with whether they are active."""

@@ -17,6 +17,7 @@ from eventlog.reading import Recorded
 from eventlog.topics import topics_of
 from projections.base import ReadModel
 from projections.bulk import fetch_by_ids, insert, upsert
+from projections.tickets import progress
 from projections.tickets.table import COLUMNS, INDEXES, PROJECTS_DDL, TICKETS_DDL
 
 # The first this many characters of a ticket's comments are searchable (about a hundred long
@@ -26,7 +27,7 @@ SEARCHED_COMMENT_CHARS = 200_000
 
 class TicketsProjection(ReadModel):
     name = "tickets"
-    revision = 5
+    revision = 6
     topics = topics_of(Project.Created, *TICKET_EVENTS)
     tables = {"tickets": TICKETS_DDL, "ticket_projects": PROJECTS_DDL}
     indexes = INDEXES
@@ -40,12 +41,17 @@ class TicketsProjection(ReadModel):
         insert(cur, "ticket_projects", ("id", "key"),
                [{"id": pid, "key": key} for pid, key in new_projects.items()])
         keys = _project_keys(cur, new_projects, events)
+        created = {e.event.originator_id for e in events if isinstance(e.event, Ticket.Created)}
         rows = fetch_by_ids(cur, "tickets", "id", COLUMNS, _changed_ticket_ids(events))
+        parents = progress.parents_involved(rows, events) - rows.keys() - created
+        rows |= fetch_by_ids(cur, "tickets", "id", COLUMNS, parents)
         for position, event in events:
             match event:
                 case Ticket.Created():
                     rows[event.originator_id] = _created(position, event, keys)
+                    progress.count(rows, event)
                 case Ticket.Event():
+                    progress.count(rows, event)
                     _fold(rows[event.originator_id], event)
         upsert(cur, "tickets", ("id",), COLUMNS, list(rows.values()))
 
@@ -84,8 +90,15 @@ def _created(position: int, event: Ticket.Created, keys: dict[UUID, str]) -> dic
         "created_at": event.timestamp,
         "updated_at": None,
         "comment_bodies": {},
+        "parent_id": event.parent_id,
+        "team_id": event.team_id,
+        "links": [],
+        "children_total": 0,
+        "children_done": 0,
         "attachment_ids": [],
     }
+
+
 def _fold(row: dict[str, Any], event: Ticket.Event) -> None:
     match event:
         case Ticket.TitleChanged(title=title):
@@ -108,6 +121,12 @@ def _fold(row: dict[str, Any], event: Ticket.Event) -> None:
             comment_id=cid, body=body
         ):
             _index_comment(row["comment_bodies"], str(cid), body)
+        case Ticket.ParentChanged(parent_id=parent_id):
+            row["parent_id"] = parent_id
+        case Ticket.TeamChanged(team_id=team_id):
+            row["team_id"] = team_id
+        case Ticket.LinkAdded() | Ticket.LinkRemoved():
+            row["links"] = list(event.links())
         case Ticket.AttachmentAdded(attachment_ids=ids) | Ticket.AttachmentRemoved(
             attachment_ids=ids
         ):

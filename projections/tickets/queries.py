@@ -12,6 +12,7 @@ import msgspec
 from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
+from domain.links import Link
 from domain.ticket import Ticket
 from domain.values import Priority, Status, TicketType, ticket_key
 from domain.visibility import Viewer
@@ -34,7 +35,17 @@ class TicketFilters(msgspec.Struct, frozen=True, kw_only=True):
     q: str | None = None
     due_before: date | None = None
     """Tickets due strictly before this date."""
+    parent_id: UUID | None = None
+    """The subtasks of this ticket."""
+    team_id: UUID | None = None
     sort: str = "-created_at"
+
+
+class Progress(msgspec.Struct, frozen=True):
+    """A parent's subtasks: how many, and how many of them are resolved or closed."""
+
+    done: int
+    total: int
 
 
 class TicketView(msgspec.Struct, frozen=True):
@@ -57,11 +68,22 @@ class TicketView(msgspec.Struct, frozen=True):
     version: int
     created_at: datetime
     updated_at: datetime | None
+    parent_id: UUID | None
+    progress: Progress | None
+    """Null for a ticket without subtasks."""
+    team_id: UUID | None
+    links: list[Link]
 
 
-def view_of(ticket: Ticket, project_key: str, people: Mapping[UUID, UserRef]) -> TicketView:
+def view_of(
+    ticket: Ticket,
+    project_key: str,
+    people: Mapping[UUID, UserRef],
+    progress: Progress | None = None,
+) -> TicketView:
     """The view of a ticket aggregate: what a command answers, and `?version=`/`?as_of=`.
-    `people` names the reporter and the assignees (`users.refs`)."""
+    `people` names the reporter and the assignees (`users.refs`); `progress` is the read
+    side's (`progress_of`): subtasks are other tickets, which the aggregate does not hold."""
 
     def ref(user_id: UUID) -> UserRef:
         return people.get(user_id) or UserRef(user_id, "")
@@ -72,6 +94,7 @@ def view_of(ticket: Ticket, project_key: str, people: Mapping[UUID, UserRef]) ->
         key=ticket_key(project_key, ticket.number),
         reporter=ref(ticket.reporter_id),
         assignees=[ref(a) for a in ticket.assignee_ids],
+        progress=progress,
     )
 
 
@@ -94,6 +117,9 @@ class _Fields(msgspec.Struct, frozen=True):
     version: int
     created_at: datetime
     updated_at: datetime | None
+    parent_id: UUID | None
+    team_id: UUID | None
+    links: list[Link]
 
 
 class _Sort(NamedTuple):
@@ -111,6 +137,11 @@ SORTS: dict[str, _Sort] = {
     "due_date": _Sort("due_key", False, tuple[date, int]),
 }
 
+_PROGRESS = (
+    "CASE WHEN children_total > 0 THEN json_build_object("
+    "'done', children_done, 'total', children_total) END AS progress"
+)
+
 _VIEW_COLUMNS = sql.SQL(", ").join(
     [
         *(sql.Identifier(c) for c in (*_Fields.__struct_fields__, "seq", "touched_at",
@@ -126,6 +157,7 @@ _VIEW_COLUMNS = sql.SQL(", ").join(
             "coalesce(u.name, '')) ORDER BY a.n) FROM unnest(assignee_ids) "
             "WITH ORDINALITY AS a(id, n) LEFT JOIN users u ON u.id = a.id), '[]') AS assignees"
         ),
+        sql.SQL(_PROGRESS),
     ]
 )
 
@@ -140,6 +172,13 @@ def find_by_key(conn: Connection[DictRow], project_key: str, number: int) -> UUI
         "SELECT id FROM tickets WHERE project_key = %s AND number = %s", (project_key, number)
     ).fetchone()
     return row["id"] if row else None
+
+
+def progress_of(conn: Connection[DictRow], ticket_id: UUID) -> Progress | None:
+    """The ticket's progress over its subtasks; None without any (or for a ticket the model
+    has not caught up with, which has none yet)."""
+    row = conn.execute(f"SELECT {_PROGRESS} FROM tickets WHERE id = %s", (ticket_id,)).fetchone()
+    return msgspec.convert(row["progress"], Progress) if row and row["progress"] else None
 
 
 def get_ticket(conn: Connection[DictRow], ticket_id: UUID, viewer: Viewer) -> TicketView | None:
@@ -201,7 +240,8 @@ def _filters(f: TicketFilters) -> tuple[list[sql.Composable], list[Any]]:
     clauses: list[sql.Composable] = []
     params: list[Any] = []
     equal = {"project_id": f.project_id, "status": f.status, "priority": f.priority,
-             "type": f.type, "reporter_id": f.reporter_id}
+             "type": f.type, "reporter_id": f.reporter_id, "parent_id": f.parent_id,
+             "team_id": f.team_id}
     for column, value in equal.items():
         if value is not None:
             clauses.append(sql.SQL("{} = %s").format(sql.Identifier(column)))

@@ -15,6 +15,7 @@ def visible_to(viewer: Viewer) -> tuple[list[sql.Composable], list[Any]]:
     if viewer.sees_every_ticket:
         return [], []
     return (
-        [sql.SQL("(reporter_id = %s OR assignee_ids @> ARRAY[%s]::uuid[])")],
-        [viewer.id, viewer.id],
+        [sql.SQL("(reporter_id = %s OR assignee_ids @> ARRAY[%s]::uuid[] "
+                 "OR team_id = ANY(%s::uuid[]))")],
+        [viewer.id, viewer.id, list(viewer.team_ids)],
     )

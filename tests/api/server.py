@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 from projections.catalog import READ_MODELS
 from projections.outbox import Outbox
 from projections.projector import run_projections
+from projections.webhooks import WebhookRouter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
@@ -32,10 +34,13 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def projecting(trail_env: Mapping[str, str]) -> Iterator[None]:
-    """Every read model and the outbox, kept current while the block runs."""
+    """Every read model and follower (the outbox, webhook deliveries), kept current while the
+    block runs."""
     stopping = threading.Event()
     thread = threading.Thread(
-        target=run_projections, args=((*READ_MODELS, Outbox), trail_env, stopping), daemon=True
+        target=run_projections,
+        args=((*READ_MODELS, Outbox, WebhookRouter), trail_env, stopping),
+        daemon=True,
     )
     thread.start()
     try:
@@ -46,7 +51,9 @@ def projecting(trail_env: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def api_process(env: Mapping[str, str], *, workers: int = 1) -> Iterator[str]:
+def api_process(
+    env: Mapping[str, str], *, workers: int = 1, stderr: IO[bytes] | None = None
+) -> Iterator[str]:
     """`uvicorn runtime.cli_api:app_from_environment` on a free port; yields its URL."""
     port = free_port()
     command = [
@@ -54,7 +61,7 @@ def api_process(env: Mapping[str, str], *, workers: int = 1) -> Iterator[str]:
         "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-proxy-headers", "--log-level", "warning", "--timeout-graceful-shutdown", "2",
     ]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env})
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)

@@ -11,7 +11,7 @@ RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 TICKET_FIELDS = {
     "id", "key", "number", "project_id", "title", "description", "status", "priority", "type",
     "tags", "due_date", "reporter_id", "reporter", "assignee_ids", "assignees", "version",
-    "created_at", "updated_at", "attachment_ids",
+    "created_at", "updated_at", "parent_id", "progress", "team_id", "links", "attachment_ids",
 }
 
 

@@ -28,6 +28,7 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import DomainError, InvalidFields
 from domain.project import Project
+from domain.team import Team
 from domain.ticket import Ticket, TicketEdit
 from domain.user import User
 from domain.values import Priority, Role, Stamp, TicketType, UserStatus
@@ -44,6 +45,9 @@ TICKET_ID = UUID("00000000-0000-4000-8000-00000000711c")
 PROJECT_ID = UUID("00000000-0000-4000-8000-000000009201")
 USER_ID = UUID("00000000-0000-4000-8000-000000005e12")
 COMMENT_ID = UUID("00000000-0000-4000-8000-00000000c0c0")
+OTHER_TICKET_ID = UUID("00000000-0000-4000-8000-00000000712c")
+LINK_ID = UUID("00000000-0000-4000-8000-0000000011c0")
+TEAM_ID = UUID("00000000-0000-4000-8000-000000007ea0")
 
 GIVEN_COMMAND = UUID("00000000-0000-4000-8000-000000000001")
 WHEN_COMMAND = UUID("00000000-0000-4000-8000-000000000002")
@@ -91,7 +95,7 @@ class Stream:
         return iter(self.events)
 
 
-def a_ticket(*, actor_id: UUID = ALICE, **overrides: Any) -> Stream:
+def a_ticket(*, actor_id: UUID = ALICE, ticket_id: UUID = TICKET_ID, **overrides: Any) -> Stream:
     fields: dict[str, Any] = {
         "project_id": PROJECT_ID,
         "number": 1,
@@ -105,13 +109,19 @@ def a_ticket(*, actor_id: UUID = ALICE, **overrides: Any) -> Stream:
         "assignee_ids": (),
     }
     fields.update(overrides)
-    return Stream(Ticket, TICKET_ID).add(Ticket.Created, actor_id=actor_id, **fields)
+    return Stream(Ticket, ticket_id).add(Ticket.Created, actor_id=actor_id, **fields)
 
 
 def a_project(**overrides: Any) -> Stream:
     fields: dict[str, Any] = {"name": "Payments", "key": "PAY", "description": None}
     fields.update(overrides)
     return Stream(Project, PROJECT_ID).add(Project.Created, **fields)
+
+
+def a_team(**overrides: Any) -> Stream:
+    fields: dict[str, Any] = {"name": "Platform", "lead_id": None, "member_ids": ()}
+    fields.update(overrides)
+    return Stream(Team, TEAM_ID).add(Team.Formed, **fields)
 
 
 def a_user(**overrides: Any) -> Stream:

@@ -23,18 +23,24 @@ from commands.messages import (
     ChangeUser,
     CommentOnTicket,
     CreateProject,
+    CreateTeam,
     CreateTicket,
     EditComment,
     EditTicket,
+    LinkTickets,
     ReviseProject,
+    SetTeamMembers,
+    UnlinkTickets,
 )
 from commands.permissions import Actor
 from commands.services import Commands
 from domain.errors import DomainError
+from domain.links import LinkType
 from domain.project import Project
+from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import User
-from domain.values import UNRESOLVED, Priority, Role, Status, TicketType
+from domain.values import DONE, UNRESOLVED, Priority, Role, Status, TicketType
 from domain.visibility import Viewer
 from projections.catalog import READ_MODELS
 from projections.comments import list_comments
@@ -42,7 +48,8 @@ from projections.paging import Page
 from projections.projects import get_project
 from projections.rebuild import rebuild
 from projections.stats import StatsFilters, stats
-from projections.tickets import get_ticket
+from projections.teams import get_team
+from projections.tickets import Progress, get_ticket
 from projections.users import get_user
 from tests import log
 from tests.projections.conftest import People, project_all, snapshot
@@ -73,6 +80,12 @@ operations = st.one_of(
     st.tuples(st.just("revise"), pick, words),
     st.tuples(st.just("archive"), pick),
     st.tuples(st.just("rename"), pick, words),
+    st.tuples(st.just("link"), pick, pick, st.sampled_from(LinkType)),
+    st.tuples(st.just("unlink"), pick, pick),
+    st.tuples(st.just("parent"), pick, st.none() | pick),
+    st.tuples(st.just("team"), pick),
+    st.tuples(st.just("members"), pick, st.lists(pick, max_size=3)),
+    st.tuples(st.just("ticket_team"), pick, st.none() | pick),
 )
 
 
@@ -86,6 +99,7 @@ class World:
         self.projects: list[UUID] = []
         self.tickets: list[UUID] = []
         self.comments: list[tuple[UUID, UUID, Actor]] = []
+        self.teams: list[UUID] = []
         self.serial = 0
         self._project(0)
         self._ticket(0, 1, {})
@@ -135,6 +149,40 @@ class World:
         project_id = self.projects[1 + p % (len(self.projects) - 1)]
         self.app.projects.archive(self.actors[0], ArchiveProject(project_id=project_id))
 
+    def _link(self, t: int, u: int, kind: LinkType) -> None:
+        this, other = self.tickets[t % len(self.tickets)], self.tickets[u % len(self.tickets)]
+        self.app.links.add(self.actors[1], LinkTickets(ticket_id=this, type=kind, other_id=other))
+
+    def _unlink(self, t: int, n: int) -> None:
+        ticket_id = self.tickets[t % len(self.tickets)]
+        links = self.app.tickets.get(self.actors[0], ticket_id).links
+        self.app.links.remove(self.actors[1], UnlinkTickets(ticket_id=ticket_id,
+                                                            link_id=links[n % len(links)].id))
+
+    def _parent(self, t: int, p: int | None) -> None:
+        ticket_id = self.tickets[t % len(self.tickets)]
+        parent_id = None if p is None else self.tickets[p % len(self.tickets)]
+        self.app.tickets.edit(self.actors[1], EditTicket(ticket_id=ticket_id, parent_id=parent_id))
+
+    def _team(self, lead: int) -> None:
+        self.serial += 1
+        name = f"Team {self.serial} {self.app.store.current_position()}"
+        command = CreateTeam(name=name, lead_id=self.actors[lead % 4].id)
+        self.teams.append(self.app.teams.create(self.actors[0], command).id)
+
+    def _members(self, t: int, who: list[int]) -> None:
+        team_id = self.teams[t % len(self.teams)]
+        lead = self.app.teams.get(team_id).lead_id
+        users = tuple(dict.fromkeys([*([lead] if lead else []), *(self.actors[w % 4].id
+                                                                  for w in who)]))
+        self.app.teams.set_members(self.actors[0], SetTeamMembers(team_id=team_id,
+                                                                  user_ids=users))
+
+    def _ticket_team(self, t: int, team: int | None) -> None:
+        ticket_id = self.tickets[t % len(self.tickets)]
+        team_id = None if team is None else self.teams[team % len(self.teams)]
+        self.app.tickets.edit(self.actors[0], EditTicket(ticket_id=ticket_id, team_id=team_id))
+
     def _rename(self, u: int, name: str) -> None:
         actor = self.actors[u % 4]
         self.app.accounts.change_user(actor, ChangeUser(user_id=actor.id, name=f"Name {name}"))
@@ -178,7 +226,8 @@ def everything(fetch: Any) -> list[Any]:
 def assert_read_models_fold_the_aggregates(app: Commands, conn: Conn, people: People) -> None:
     tickets = [app.store.repository.get(i) for i in ids_of(conn, Ticket.Created)]
     for ticket in tickets:
-        assert_ticket(app, conn, people, ticket)
+        children = [t for t in tickets if t.parent_id == ticket.id]
+        assert_ticket(app, conn, people, ticket, children)
     for user_id in ids_of(conn, User.Registered):
         user = app.store.repository.get(user_id)
         view = get_user(conn, user_id)
@@ -193,10 +242,18 @@ def assert_read_models_fold_the_aggregates(app: Commands, conn: Conn, people: Pe
         assert view is not None
         assert (view.name, view.key, view.description, view.archived, view.open_tickets) == (
             project.name, project.key, project.description, project.archived, open_count)
+    for team_id in ids_of(conn, Team.Formed):
+        team = app.store.repository.get(team_id)
+        team_view = get_team(conn, team_id)
+        assert team_view is not None
+        assert (team_view.name, team_view.lead_id, tuple(team_view.member_ids)) == (
+            team.name, team.lead_id, team.member_ids)
     assert_stats(app, conn, tickets)
 
 
-def assert_ticket(app: Commands, conn: Conn, people: People, ticket: Ticket) -> None:
+def assert_ticket(
+    app: Commands, conn: Conn, people: People, ticket: Ticket, children: list[Ticket]
+) -> None:
     view = get_ticket(conn, ticket.id, Viewer(id=people.admin.id, role=Role.ADMIN))
     assert view is not None
     assert (view.title, view.description, view.status, view.priority, view.type,
@@ -205,6 +262,10 @@ def assert_ticket(app: Commands, conn: Conn, people: People, ticket: Ticket) -> 
         ticket.title, ticket.description, ticket.status, ticket.priority, ticket.type,
         ticket.tags, ticket.due_date, ticket.assignee_ids, ticket.version,
         ticket.created_at, ticket.updated_at, ticket.number, ticket.reporter_id)
+    done = sum(1 for t in children if t.status in DONE)
+    assert (view.parent_id, view.team_id, view.links, view.progress) == (
+        ticket.parent_id, ticket.team_id, list(ticket.links),
+        Progress(done, len(children)) if children else None)
     comments = everything(lambda c: list_comments(conn, ticket.id, 3, c))
     assert [(c.id, c.author_id, c.body, c.created_at, c.edited_at) for c in comments] == [
         (c.id, c.author_id, c.body, c.created_at, c.edited_at) for c in ticket.comments.values()]
@@ -224,6 +285,13 @@ def assert_stats(app: Commands, conn: Conn, tickets: list[Ticket]) -> None:
                 durations.append((entry.at - ticket.created_at).total_seconds())
                 break
     assert sum(d.count for d in result.resolved_per_day) == len(durations)
+    per_assignee = {(a.user.id, a.open, a.resolved) for a in result.by_assignee}
+    assignees = {u for t in tickets for u in t.assignee_ids}
+    assert per_assignee == {
+        (u, sum(1 for t in tickets if u in t.assignee_ids and t.status in UNRESOLVED),
+         sum(1 for t in tickets if u in t.assignee_ids and t.status in DONE))
+        for u in assignees
+    }
     if durations:
         assert result.median_seconds_to_resolve is not None
         assert abs(result.median_seconds_to_resolve - statistics.median(durations)) < 1e-3

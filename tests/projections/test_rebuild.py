@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow, dict_row
 
-from commands.messages import CommentOnTicket, EditTicket
+from commands.messages import CommentOnTicket, CreateTeam, EditTicket, LinkTickets
 from commands.services import Commands
+from domain.links import LinkType
 from domain.values import Role, Status
 from domain.visibility import Viewer
 from projections.base import LOCK_CLASS
@@ -34,14 +35,22 @@ TICKETS = 150
 
 @pytest.fixture(scope="module")
 def populated(app: Commands, people: People, trail_env: dict[str, str]) -> list[object]:
-    """A project whose tickets have been edited and commented, all projected."""
+    """A project whose tickets have been edited, commented, linked, nested and given to a team,
+    all projected."""
     project_id = new_project(app, people.admin)
-    tickets = []
+    team_id = app.teams.create(people.admin, CreateTeam(name="Rebuilders",
+                                                        lead_id=people.dev.id)).id
+    tickets: list[object] = []
     for i in range(TICKETS):
-        ticket_id = new_ticket(app, people.dev, project_id, f"ticket {i}", tags=(f"t{i % 7}",))
+        parent = tickets[i - 1] if i % 4 == 1 else None
+        ticket_id = new_ticket(app, people.dev, project_id, f"ticket {i}", tags=(f"t{i % 7}",),
+                               team_id=team_id if i % 2 else None, parent_id=parent)
         app.tickets.comment(people.dev, CommentOnTicket(ticket_id=ticket_id, body=f"note {i}"))
         if i % 3 == 0:
             app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, status=Status.CLOSED))
+        if i % 5 == 4:
+            app.links.add(people.dev, LinkTickets(ticket_id=ticket_id, type=LinkType.BLOCKS,
+                                                  other_id=tickets[i - 2]))
         tickets.append(ticket_id)
     project_all(trail_env)
     return tickets
