@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import BaseLoggingConfig
 from litestar.middleware import DefineMiddleware
-from litestar.types import Empty
+from litestar.types import ControllerRouterHandler, Empty
 
 from api.bodies import MAX_JSON_BODY
 from api.conditional import ConditionalGet
@@ -45,10 +47,15 @@ _EXPOSED_HEADERS = ["Trail-Position", "ETag", "Location", "Link", "Retry-After",
                     "Idempotent-Replayed", "X-Request-Id", "WWW-Authenticate"]
 
 
-def create_app(services: ApiServices, logging_config: BaseLoggingConfig | None = None
-               ) -> Litestar:
+def create_app(
+    services: ApiServices,
+    logging_config: BaseLoggingConfig | None = None,
+    *,
+    mount: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
     """`logging_config`: the process's logging (the composition root's); Litestar's default
-    without one."""
+    without one. `mount` adds routers that answer on their own terms beside the API (the web
+    app), each with its own hooks and error handlers, kept out of the OpenAPI document."""
     context = Context.build(services)
     store = IdempotencyStore(services.pool, services.settings)
     protected = Router(
@@ -73,7 +80,7 @@ def create_app(services: ApiServices, logging_config: BaseLoggingConfig | None =
     cors = services.settings.cors_origins
     return Litestar(
         route_handlers=[*auth.ROUTES, *health.ROUTES, metrics_endpoint, *docs_routes(),
-                        protected],
+                        protected, *mount],
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),
             "metrics": Provide(lambda: context.metrics, sync_to_thread=False),

@@ -149,6 +149,12 @@ def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) 
         return InvalidInput(FieldIssue(e.field, e.message) for e in error.errors)
     if isinstance(error, InvalidQuery):
         return invalid(error.field, error.message)
+    if isinstance(error, command_errors.TooManyLogins):
+        return Problem(429, str(error), kind="too-many-requests",
+                       headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, command_errors.LoginsUnavailable):
+        return Problem(503, "login is unavailable for a moment", kind="service-unavailable",
+                       headers={"Retry-After": "5"})
     for cls in type(error).__mro__:
         if cls in _MAPPED:
             status, kind = _MAPPED[cls]

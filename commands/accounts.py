@@ -80,15 +80,23 @@ class Accounts(Service):
             raise Unauthenticated("wrong email or password")
         return user
 
-    def actor(self, user_id: UUID, authenticated_at: datetime | None = None) -> Actor:
+    def actor(
+        self, user_id: UUID, authenticated_at: datetime | None = None, *,
+        whole_seconds: bool = True,
+    ) -> Actor:
         """The caller as it is now: a deactivated or pending account acts no more, and access
-        granted before its latest password change (`authenticated_at`) is void."""
+        granted before its latest password change (`authenticated_at`) is void.
+
+        Tokens carry whole seconds (`whole_seconds`): access granted in the second of the
+        change is then given the benefit of the doubt. A caller that knows the moment exactly
+        (the web app's sessions keep milliseconds) has it compared exactly."""
         user = self._find(User, user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("this account may not act")
         changed = user.password_changed_at
-        # Tokens carry whole seconds.
-        if authenticated_at and changed and authenticated_at < changed.replace(microsecond=0):
+        if changed and whole_seconds:
+            changed = changed.replace(microsecond=0)
+        if authenticated_at and changed and authenticated_at < changed:
             raise Unauthenticated("the password has changed since this token was issued")
         return Actor(
             id=user.id, role=user.role, name=user.name,

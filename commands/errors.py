@@ -40,6 +40,18 @@ class InvalidResetToken(CommandError):
     """A password-reset token that is unknown, used or expired."""
 
 
+class TooManyLogins(CommandError):
+    """Too many failed sign-ins for an email or from an address; wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many failed logins; try again in {retry_after} seconds")
+
+
+class LoginsUnavailable(CommandError):
+    """The failure counters cannot be read, so no sign-in is allowed (failing closed)."""
+
+
 class UploadInterrupted(CommandError):
     """The bytes of an upload were swept away before its event could name them (a sweep of
     bytes no event named ran just then): nothing was recorded, send the file again."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.attachments import AttachmentsProjection
 from projections.base import ReadModel
 from projections.comments import CommentsProjection
+from projections.daily import DailyOpenProjection
 from projections.projects import ProjectsProjection
 from projections.stats import StatsProjection
 from projections.teams import TeamsProjection
@@ -18,6 +19,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     ProjectsProjection,
     StatsProjection,
     TeamsProjection,
+    DailyOpenProjection,
     AttachmentsProjection,
 )
 

@@ -24,6 +24,7 @@ from api.services import ApiServices, ApiSettings
 from blobstore import BlobStore, open_blob_store
 from commands.attachments import AttachmentStorage
 from commands.base import Trail
+from commands.logins import LoginLimiter
 from commands.services import Commands, build_commands, utc_now
 from outbound.addresses import AddressPolicy
 from outbound.client import Caller
@@ -40,6 +41,8 @@ from runtime.links import Links
 from runtime.logs import litestar_logging
 from runtime.migrate import migration_ids
 from runtime.settings import Settings, SettingsError, secret_key_or_generate
+from web.app import create_web
+from web.services import WebServices, WebSettings
 from workers.broker import make_broker
 from workers.config import Delivery, WebhookDelivery
 from workers.notifier import Notifier
@@ -103,7 +106,8 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
     def send_password_reset(*, user_id: UUID, email: str, name: str, token: str) -> None:
         # Through the outbox, like every email: retried, and visible to admins if it fails.
         with pool.connection() as conn:
-            enqueue_password_reset(conn, user_id, email, name, token, links.password_reset())
+            enqueue_password_reset(conn, user_id, email, name, token,
+                                   links.password_reset(token))
 
     return ApiServices(
         commands=commands(settings, database_url, attachments=storage),
@@ -126,9 +130,35 @@ def close_api_services(services: ApiServices) -> None:
     services.commands.close()
 
 
+def web_services(settings: Settings, api: ApiServices) -> WebServices:
+    """The web app on the API's own pieces: one write side, one pool, one Redis, the same login
+    limits and the same password-reset email."""
+    limits = api.settings
+    return WebServices(
+        commands=api.commands,
+        pool=api.pool,
+        redis=api.redis,
+        limiter=LoginLimiter(
+            api.redis,
+            per_email=limits.login_failures_per_email,
+            per_address=limits.login_failures_per_address,
+            window=limits.login_window,
+        ),
+        settings=WebSettings(
+            secret_key=limits.secret_key,
+            base_url=settings.base_url,
+            registration=settings.registration,
+            min_position_timeout=limits.min_position_timeout,
+        ),
+        send_password_reset=api.send_password_reset,
+    )
+
+
 def api_app(settings: Settings, database_url: str, redis_url: str) -> Litestar:
+    """The API and, at `/`, the web app: one process answers both."""
     services = api_services(settings, database_url, redis_url)
-    app = create_app(services, litestar_logging(settings.log_format))
+    app = create_app(services, litestar_logging(settings.log_format),
+                     mount=create_web(web_services(settings, services)))
     app.on_shutdown.append(lambda: close_api_services(services))
     return app
 
@@ -267,6 +297,7 @@ __all__ = [
     "email_worker",
     "notifier",
     "projector_env",
+    "web_services",
     "webhook_delivery_from_env",
     "webhooks",
 ]

@@ -70,10 +70,11 @@ _POLICY = _Compat32()
 
 
 class Renderer:
-    def __init__(self, *, mail_from: str, ticket_link: Callable[[UUID], str]) -> None:
+    def __init__(self, *, mail_from: str, ticket_link: Callable[[str], str]) -> None:
         # Encoded once (RFC 2047 for a non-ASCII display name): the From of every email.
         self.mail_from = formataddr(parseaddr(mail_from), charset="utf-8")
-        # Where a ticket's email links to: the deployment's public URL, from settings.
+        # Where a ticket's email links to, given its key: the web app's page of the ticket at
+        # the deployment's public URL, from settings.
         self.ticket_link = ticket_link
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -99,7 +100,7 @@ class Renderer:
                 name = "ticket"
                 context: dict[str, object] = {
                     "email": payload,
-                    "link": self.ticket_link(payload.ticket_id),
+                    "link": self.ticket_link(payload.ticket_key),
                 }
             case PasswordResetEmail():
                 name = "password_reset"
@@ -136,6 +137,9 @@ class Renderer:
         if position is not None:
             # The log position of the change: ties an email to its event for support and audits.
             message["X-Trail-Position"] = str(position)
+        if isinstance(payload, TicketEmail):
+            # The ticket's id, now that the link names its key: for mail filters and tests.
+            message["X-Trail-Ticket-Id"] = str(payload.ticket_id)
         for name_suffix, subtype in (("txt", "plain"), ("html", "html")):
             body = self.env.get_template(f"{name}.{name_suffix}").render(context)
             # set_payload sets the charset parameter and the transfer encoding.

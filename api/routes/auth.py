@@ -10,10 +10,11 @@ from litestar import Request, Response, post
 from litestar.background_tasks import BackgroundTask
 
 from api.context import Context
-from api.errors import Problem, problem_responses
+from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION
 from api.responses import Accepted, answer
-from commands.errors import AccountPending, Unauthenticated
+from commands.errors import TooManyLogins
+from commands.logins import sign_in
 from commands.messages import RegisterUser
 from projections.users import UserView, view_of
 
@@ -86,22 +87,12 @@ def register(data: Registration, context: Context) -> Response[UserView]:
 def token(
     data: Credentials, context: Context, request: Request[Any, Any, Any]
 ) -> Response[AccessToken]:
-    address = client_address(request)
     try:
-        context.limiter.check(data.email, address)
-    except Problem as throttled:
-        if throttled.status == 429:
-            context.metrics.throttled_logins.inc()
+        user = sign_in(context.commands.accounts, context.limiter, data.email, data.password,
+                       client_address(request))
+    except TooManyLogins:
+        context.metrics.throttled_logins.inc()
         raise
-    try:
-        user = context.commands.accounts.authenticate(data.email, data.password)
-    except Unauthenticated:
-        context.limiter.failed(data.email, address)
-        raise
-    except AccountPending:
-        # The password was right: not a guess to count.
-        raise
-    context.limiter.succeeded(data.email)
     lifetime = int(context.tokens.lifetime.total_seconds())
     return Response(
         AccessToken(context.tokens.issue(user.id), "bearer", lifetime),

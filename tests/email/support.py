@@ -162,5 +162,5 @@ class People:
 
 
 def for_ticket(ticket_id: uuid.UUID) -> Callable[[Accepted], bool]:
-    """Matches the emails about one ticket (the link carries its id)."""
-    return lambda accepted: str(ticket_id) in accepted.part("plain")
+    """Matches the emails about one ticket (their `X-Trail-Ticket-Id` header)."""
+    return lambda accepted: accepted.message["X-Trail-Ticket-Id"] == str(ticket_id)

@@ -46,10 +46,10 @@ def test_a_patch_of_title_and_status_is_one_email_per_assignee(
         assert "Title: Fix the database → Fix the DB" in text
         assert "Status: open → in progress" in text
         assert "Current assignees: Max Power, Dave Grohl, Yaris Vitz" in text
-        assert f"{BASE_URL}/tickets/{ticket}" in text
+        assert f"{BASE_URL}/t/WEB-1" in text
         html = accepted.part("html")
         assert "Fix the database &rarr; Fix the DB" in html
-        assert f'href="{BASE_URL}/tickets/{ticket}"' in html
+        assert f'href="{BASE_URL}/t/WEB-1"' in html
     # To the recipient by name and address.
     assert {str(e.message["To"]) for e in emails} >= {f"Max Power <{people.email_of(max_)}>"}
 

@@ -169,7 +169,7 @@ def test_non_ascii_names_subjects_and_addresses_arrive_intact() -> None:
     server.start()
     transport = SmtpTransport(server.url, timeout=5)
     renderer = Renderer(mail_from="Tráil <trail@example.com>",
-                        ticket_link=lambda ticket_id: f"http://trail.test/tickets/{ticket_id}")
+                        ticket_link=lambda ticket_key: f"http://trail.test/t/{ticket_key}")
     try:
         for address in ("dave@example.com", "dävé@exämple.com"):
             dave = Person(id=uuid.uuid4(), name="Dävé Ünïcode", email=address)
