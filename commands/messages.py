@@ -10,7 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from domain.links import LinkType
-from domain.ticket import TicketEdit
+from domain.ticket_edit import TicketEdit
 from domain.values import Priority, Role, TicketType, UserStatus
 
 

@@ -26,7 +26,8 @@ from commands.serial import exclusively
 from commands.ticket_refs import PARENT_GRAPH, TicketReferences
 from domain.errors import FieldError, require
 from domain.project import Project
-from domain.ticket import Ticket, ticket_id_for
+from domain.ticket import Ticket
+from domain.ticket_edit import ticket_id_for
 from domain.user import User
 from domain.values import DONE, Stamp
 
