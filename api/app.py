@@ -25,6 +25,7 @@ from api.people import provide_ticket_uuid
 from api.routes import (
     admin,
     api_tokens,
+    attachments,
     auth,
     comments,
     events,
@@ -76,6 +77,7 @@ def create_app(
             *messages.ROUTES,
             *links.ROUTES,
             *teams.ROUTES,
+            *attachments.ROUTES,
             *events.ROUTES,
             *stats.ROUTES,
             *admin.ROUTES,

@@ -5,7 +5,8 @@ A JSON 200 answer to a GET is held until it is complete. Its `ETag` is the one t
 (a ticket's `"<version>"`) or else a digest of the body, so any representation can be revalidated;
 an `If-None-Match` naming it (weakly compared, `*` included) is answered 304 without a body.
 A list's `next_cursor` becomes a `Link` to the same request with `cursor` set, relative to the
-request's own URL (RFC 8288), so it never trusts a `Host` header. Streams (SSE) pass through.
+request's own URL (RFC 8288), so it never trusts a `Host` header. Streams (SSE) and downloads (an
+attachment that is JSON, sent with `Content-Disposition`) pass through.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class ConditionalGet:
         async def held(message: Any) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                if message["status"] == 200 and _content_type(message).startswith(_JSON):
+                if (message["status"] == 200 and _content_type(message).startswith(_JSON)
+                        and not _is_download(message)):
                     start = dict(message)
                     return
             elif start is not None and message["type"] == "http.response.body":
@@ -97,6 +99,11 @@ def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
         if tag == b"*" or tag.removeprefix(b"W/") == wanted:
             return True
     return False
+
+
+def _is_download(message: Any) -> bool:
+    """A file served as it is stored (an attachment that is JSON): streamed, never held."""
+    return any(name.lower() == b"content-disposition" for name, _ in message.get("headers", []))
 
 
 def _content_type(message: Any) -> bytes:

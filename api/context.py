@@ -8,6 +8,7 @@ from uuid import UUID
 from api.errors import Problem
 from api.live.hub import LiveHub
 from api.metrics import Metrics
+from api.quotas import UploadQuota
 from api.ratelimit import LoginLimiter
 from api.services import ApiServices
 from api.tokens import TokenIssuer
@@ -24,6 +25,7 @@ class Context:
     limiter: LoginLimiter
     live: LiveHub
     metrics: Metrics
+    uploads: UploadQuota
 
     @classmethod
     def build(cls, services: ApiServices) -> Context:
@@ -39,6 +41,11 @@ class Context:
             ),
             live=LiveHub(services.pool),
             metrics=Metrics(services),
+            uploads=UploadQuota(
+                services.redis,
+                per_window=settings.uploads_per_window,
+                window=settings.upload_window,
+            ),
         )
 
     @property

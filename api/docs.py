@@ -162,6 +162,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="projects"),
             Tag(name="tickets"),
             Tag(name="comments"),
+            Tag(name="attachments", description="Files on tickets: upload, list, download"),
             Tag(name="audit", description="History, the global event log and its stream"),
             Tag(name="stats"),
             Tag(name="admin"),

@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
+from blobstore import BlobTooLarge, UnsupportedType
 from commands import errors as command_errors
 from domain import api_tokens as token_errors
 from domain import errors as domain_errors
@@ -123,14 +124,22 @@ _MAPPED: dict[type[Exception], tuple[int, str]] = {
     domain_errors.CycleNotAllowed: (409, "cycle-not-allowed"),
     domain_errors.UnknownLink: (404, "not-found"),
     domain_errors.TicketBlocked: (409, "ticket-blocked"),
+    domain_errors.UnknownAttachment: (404, "not-found"),
+    domain_errors.AttachmentGone: (410, "gone"),
     command_errors.NotFound: (404, "not-found"),
     command_errors.Forbidden: (403, "forbidden"),
     command_errors.Unauthenticated: (401, "unauthenticated"),
     command_errors.AccountPending: (403, "account-pending"),
     command_errors.Conflict: (409, "conflict"),
     command_errors.VersionMismatch: (412, "version-mismatch"),
+    command_errors.UploadInterrupted: (503, "upload-interrupted"),
     command_errors.InvalidResetToken: (400, "invalid-reset-token"),
+    BlobTooLarge: (413, "upload-too-large"),
+    UnsupportedType: (415, "unsupported-media-type"),
 }
+
+_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}
+
 
 def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) -> Problem:
     """The problem document for any exception; unexpected ones become an opaque 500."""
@@ -149,7 +158,7 @@ def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) 
     for cls in type(error).__mro__:
         if cls in _MAPPED:
             status, kind = _MAPPED[cls]
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            headers = _HEADERS.get(status)
             return Problem(status, str(error) or HTTPStatus(status).phrase, kind=kind,
                            headers=headers)
     if isinstance(error, ValidationException):
@@ -210,11 +219,14 @@ _DESCRIPTIONS = {
     401: "Missing, invalid or expired token, or an account that may no longer act",
     403: "Authenticated, but the role may not do this",
     404: "No such resource, or a ticket the caller may not see",
+    408: "The request body stopped arriving",
     409: "Conflict: a taken name, an illegal status transition, an archived project, a link "
     "that exists or would close a cycle, a blocked ticket resolved, a cap reached",
+    410: "Gone: the attachment was removed",
     412: "`If-Match` names a version the ticket has moved on from",
     413: "Request body larger than 1 MiB",
     415: "Request body that is not `application/json`",
+    416: "None of the ranges asked for lies within the file (`Content-Range: bytes */size`)",
     422: "Well-formed but invalid: `errors` names every bad field or parameter",
     426: "A WebSocket endpoint asked for without the upgrade",
     429: "Too many attempts; retry after `Retry-After` seconds",

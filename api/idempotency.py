@@ -3,8 +3,9 @@
 Keys are scoped to the caller: the user a valid bearer token names, or else (registration, login,
 password reset) the client address. The first request with a key claims it in PostgreSQL; its
 answer is stored there for 24 h and replayed, byte for byte, to a retry with the same method,
-path, query and body. A retry with a different request answers 422; one that arrives while the
-first is still running answers 409. The answer is stored before it is sent, so a client never
+path, query and body (a streamed upload's body is not held: its length stands for it). A retry
+with a different request answers 422; one that arrives while the first is still running answers
+409. The answer is stored before it is sent, so a client never
 sees an answer that a retry would not get again.
 
 Not stored (the key stays free for a retry): 5xx, 401, 429, and answers marked
@@ -210,10 +211,19 @@ class IdempotencyMiddleware:
             )
             await _send_problem(send, problem)
             return
-        body, too_large = await _read_body(receive)
-        if too_large:
-            await _send_problem(send, Problem(413, "the request body is too large (at most 1 MiB)"))
-            return
+        if _is_upload(headers):
+            # An upload streams through, never held whole here: the request is known by its
+            # method, path, query and length (docs/API-NOTES.md, Idempotency-Key).
+            body = b"upload of " + headers.get(b"content-length", b"unknown length")
+            app_receive = receive
+        else:
+            body, too_large = await _read_body(receive)
+            if too_large:
+                await _send_problem(
+                    send, Problem(413, "the request body is too large (at most 1 MiB)")
+                )
+                return
+            app_receive = _replaying(body, receive)
         caller = await to_thread.run_sync(self._caller, scope, headers)
         fingerprint = _fingerprint(scope, body)
         claim = await to_thread.run_sync(self.store.claim, caller, key, fingerprint)
@@ -230,14 +240,12 @@ class IdempotencyMiddleware:
                 kind="idempotency-key-in-use", headers={"Retry-After": "1"},
             ))
         else:
-            await self._run_first(scope, receive, send, body, caller, key)
+            await self._run_first(scope, app_receive, send, caller, key)
 
-    async def _run_first(
-        self, scope: Any, receive: Any, send: Any, body: bytes, caller: str, key: str
-    ) -> None:
+    async def _run_first(self, scope: Any, receive: Any, send: Any, caller: str, key: str) -> None:
         capture = _Capture()
         try:
-            await self.app(scope, _replaying(body, receive), capture.send)
+            await self.app(scope, receive, capture.send)
         except BaseException:
             # Shielded: a cancelled request (client gone) must still free its key.
             with CancelScope(shield=True):
@@ -263,6 +271,11 @@ class IdempotencyMiddleware:
                 return f"user:{user_id}"
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
+
+
+def _is_upload(headers: dict[bytes, bytes]) -> bool:
+    content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+    return content_type == b"multipart/form-data"
 
 
 def _fingerprint(scope: Any, body: bytes) -> str:

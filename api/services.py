@@ -12,6 +12,7 @@ from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
 from redis import Redis
 
+from blobstore import BlobStore
 from commands.services import Commands
 
 
@@ -40,6 +41,11 @@ class ApiSettings:
     cors_origins: tuple[str, ...] = ()
     # The schema migrations this code needs applied: `/readyz` is 503 until they are.
     migrations: tuple[str, ...] = ()
+    # TRAIL_MAX_UPLOAD_MB: the bytes one attachment may have.
+    max_upload_bytes: int = 10 * 1024 * 1024
+    # Uploads one user may start per window (each hashes a file and emails the assignees).
+    uploads_per_window: int = 100
+    upload_window: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -50,3 +56,5 @@ class ApiServices:
     redis: Redis
     settings: ApiSettings
     send_password_reset: PasswordResetSender
+    # Where attachment bytes are read from (the write side stores them).
+    blobs: BlobStore

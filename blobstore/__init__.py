@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from blobstore.blobs import BlobReader, StoredBlob
+from blobstore.blobs import BlobReader, BlobStat, StoredBlob
 from blobstore.errors import (
     BlobNotFound,
     BlobStoreError,
@@ -35,6 +35,7 @@ from blobstore.s3 import S3BlobStore
 __all__ = [
     "BlobNotFound",
     "BlobReader",
+    "BlobStat",
     "BlobStore",
     "BlobStoreError",
     "BlobTooLarge",
@@ -63,6 +64,11 @@ class BlobStore(Protocol):
         ...
 
     def exists(self, sha256: str) -> bool: ...
+
+    def stat(self, sha256: str) -> BlobStat | None:
+        """The blob's size and last store time; None when no such blob is stored. A sweep reads
+        it again just before deleting, as `put` may have stored the bytes again meanwhile."""
+        ...
 
     def delete(self, sha256: str) -> None:
         """Removes the blob; nothing happens when it is not there."""

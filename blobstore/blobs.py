@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
@@ -18,6 +19,14 @@ class StoredBlob:
     sha256: str
     size: int
     content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlobStat:
+    """A stored blob's size and the time (UTC) its bytes were last stored."""
+
+    size: int
+    modified_at: datetime
 
 
 def check_sha256(sha256: str) -> str:

@@ -14,7 +14,14 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from blobstore.blobs import BlobReader, StoredBlob, check_range, check_sha256, is_sha256
+from blobstore.blobs import (
+    BlobReader,
+    BlobStat,
+    StoredBlob,
+    check_range,
+    check_sha256,
+    is_sha256,
+)
 from blobstore.errors import BlobNotFound
 from blobstore.staging import staged
 
@@ -57,6 +64,13 @@ class FileBlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).is_file()
+
+    def stat(self, sha256: str) -> BlobStat | None:
+        try:
+            found = self._path(sha256).stat()
+        except FileNotFoundError:
+            return None
+        return BlobStat(found.st_size, datetime.fromtimestamp(found.st_mtime, UTC))
 
     def delete(self, sha256: str) -> None:
         self._path(sha256).unlink(missing_ok=True)

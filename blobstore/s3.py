@@ -23,7 +23,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from blobstore.blobs import BlobReader, StoredBlob, check_range, check_sha256, is_sha256
+from blobstore.blobs import (
+    BlobReader,
+    BlobStat,
+    StoredBlob,
+    check_range,
+    check_sha256,
+    is_sha256,
+)
 from blobstore.errors import BlobNotFound
 from blobstore.staging import staged
 
@@ -84,13 +91,16 @@ class S3BlobStore:
         return BlobReader(answer["Body"])
 
     def exists(self, sha256: str) -> bool:
+        return self.stat(sha256) is not None
+
+    def stat(self, sha256: str) -> BlobStat | None:
         try:
-            self._client.head_object(Bucket=self.bucket, Key=self._key(sha256))
+            head = self._client.head_object(Bucket=self.bucket, Key=self._key(sha256))
         except ClientError as error:
             if _error_code(error) in _MISSING:
-                return False
+                return None
             raise
-        return True
+        return BlobStat(head["ContentLength"], head["LastModified"].astimezone(UTC))
 
     def delete(self, sha256: str) -> None:
         self._client.delete_object(Bucket=self.bucket, Key=self._key(sha256))

@@ -10,6 +10,7 @@
     teams         form, rename, change the lead, set the members (recorded on the users too)
     ticket_refs   what ticket commands read of other aggregates: parents, teams, blockers
     serial        one decision at a time about a graph spanning tickets (no cycles)
+    attachments   add a file (its bytes first, then the event) and remove it
     permissions   who may do what (roles); who may see a ticket is `domain.visibility`
     credentials   password hashes and reset tokens: secrets, kept out of the log
     numbering     ticket numbers per project

@@ -50,3 +50,8 @@ class TooManyLogins(CommandError):
 
 class LoginsUnavailable(CommandError):
     """The failure counters cannot be read, so no sign-in is allowed (failing closed)."""
+
+
+class UploadInterrupted(CommandError):
+    """The bytes of an upload were swept away before its event could name them (a sweep of
+    bytes no event named ran just then): nothing was recorded, send the file again."""

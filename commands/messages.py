@@ -10,7 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from domain.links import LinkType
-from domain.ticket import TicketEdit
+from domain.ticket_edit import TicketEdit
 from domain.values import EmailPreference, Priority, Role, TicketType, UserStatus
 
 
@@ -180,3 +180,17 @@ class ChangeTeam(Command, frozen=True):
 class SetTeamMembers(Command, frozen=True):
     team_id: UUID
     user_ids: tuple[UUID, ...]
+
+
+class AddAttachment(Command, frozen=True):
+    """Attach a file; its bytes come as a stream beside the command. `filename` is the client's,
+    cleaned before it is stored."""
+
+    ticket_id: UUID
+    filename: str
+    expected_version: int | None = None
+
+
+class RemoveAttachment(Command, frozen=True):
+    ticket_id: UUID
+    attachment_id: UUID

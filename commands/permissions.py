@@ -60,3 +60,8 @@ def require_team_change(actor: Actor, old: UUID | None, new: UUID | None) -> Non
 def require_self_or_admin(actor: Actor, user_id: UUID) -> None:
     if actor.id != user_id and not actor.is_admin:
         raise Forbidden("only an admin may change another user")
+
+
+def require_uploader_or_admin(actor: Actor, uploaded_by: UUID) -> None:
+    if actor.id != uploaded_by and not actor.is_admin:
+        raise Forbidden("only its uploader or an admin may remove an attachment")

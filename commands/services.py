@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from commands.accounts import Accounts
 from commands.api_token_store import ApiTokenStore
 from commands.api_tokens import ApiTokenService
+from commands.attachments import Attachments, AttachmentStorage
 from commands.base import Trail
 from commands.conversations import Conversations
 from commands.credentials import Credentials
@@ -45,6 +46,7 @@ class Commands:
     webhooks: WebhookService
     links: Links
     teams: Teams
+    attachments: Attachments
 
     def close(self) -> None:
         self.store.close()
@@ -59,10 +61,13 @@ def build_commands(
     credentials: Credentials | None = None,
     sealer: Seal | None = None,
     url_guard: UrlGuard | None = None,
+    attachments: AttachmentStorage | None = None,
 ) -> Commands:
     """`sealer` and `url_guard` are what webhooks need (the composition root passes
-    `outbound`'s); without them every webhook URL is refused."""
+    `outbound`'s); without them every webhook URL is refused. Without `attachments` (where
+    their bytes go), uploads are refused."""
     datastore = store.datastore
+    tickets = Tickets(store, TicketNumbers(datastore), clock=clock, new_id=new_id)
     return Commands(
         store=store,
         accounts=Accounts(
@@ -73,7 +78,8 @@ def build_commands(
             registration=registration,
         ),
         projects=Projects(store, clock=clock, new_id=new_id),
-        tickets=Tickets(store, TicketNumbers(datastore), clock=clock, new_id=new_id),
+        tickets=tickets,
+        attachments=Attachments(store, tickets, attachments, clock=clock, new_id=new_id),
         watching=Watching(store, clock=clock, new_id=new_id),
         conversations=Conversations(store, clock=clock, new_id=new_id),
         read_marks=ReadMarks(store, clock=clock, new_id=new_id),

@@ -26,7 +26,8 @@ from commands.serial import exclusively
 from commands.ticket_refs import PARENT_GRAPH, TicketReferences
 from domain.errors import FieldError, require
 from domain.project import Project
-from domain.ticket import Ticket, ticket_id_for
+from domain.ticket import Ticket
+from domain.ticket_edit import ticket_id_for
 from domain.user import User
 from domain.values import DONE, Stamp
 
@@ -136,6 +137,19 @@ class Tickets(TicketReferences):
 
         return self._change(actor, command.ticket_id, command.expected_version, change,
                             made=command.comment_id)
+
+    def change(
+        self,
+        actor: Actor,
+        ticket_id: UUID,
+        expected_version: int | None,
+        change: Change,
+        made: UUID | None = None,
+    ) -> Outcome[Ticket]:
+        """What every ticket command does, for the services that change tickets too
+        (attachments): load, check visibility and `If-Match`, decide, refuse an archived
+        project's ticket, save, and retry on a concurrent write."""
+        return self._change(actor, ticket_id, expected_version, change, made)
 
     def _change(
         self,

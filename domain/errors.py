@@ -67,6 +67,14 @@ class TicketBlocked(DomainError):
         super().__init__(f"blocked by {', '.join(self.keys)}, not resolved or closed yet")
 
 
+class UnknownAttachment(DomainError):
+    """The ticket never had an attachment with that id."""
+
+
+class AttachmentGone(DomainError):
+    """The attachment was removed from its ticket."""
+
+
 def require(errors: list[FieldError]) -> None:
     """Raise every collected field error at once."""
     if errors:

@@ -9,27 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, TypeAlias
-from uuid import UUID, uuid5
+from uuid import UUID
 
-import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET
 
 from domain import ticket_events as events
 from domain.errors import (
     CycleNotAllowed,
     FieldError,
-    LinkNotAllowed,
     NotCommentAuthor,
-    TicketBlocked,
     TransitionNotAllowed,
     UnknownComment,
-    UnknownLink,
     require,
 )
-from domain.links import Blocker, Link, LinkType
+from domain.links import Blocker, Link
 from domain.stamped import StampedAggregate
+from domain.ticket_attachments import TicketAttachments
+from domain.ticket_edit import TicketEdit
+from domain.ticket_links import TicketLinks
 from domain.values import (
-    DONE,
     WORKFLOW,
     Priority,
     Stamp,
@@ -41,35 +39,26 @@ from domain.values import (
     clean_title,
 )
 
-# uuid5 namespace of ticket ids: a ticket's id follows from its project and number, so its key
-# (`WEB-42`) finds it on the write side without a read model.
-_TICKET_IDS = UUID("5b0e9c3e-2f53-4f7a-9b6e-7c1d2a4e8f10")
+# The event that records a change of each field a partial update may send.
+_FIELD_EVENTS: dict[str, type[events.TicketEvent]] = {
+    "title": events.TitleChanged,
+    "description": events.DescriptionChanged,
+    "status": events.StatusChanged,
+    "priority": events.PriorityChanged,
+    "type": events.TypeChanged,
+    "tags": events.TagsChanged,
+    "due_date": events.DueDateChanged,
+    "parent_id": events.ParentChanged,
+    "team_id": events.TeamChanged,
+}
 
 
-def ticket_id_for(project_id: UUID, number: int) -> UUID:
-    return uuid5(_TICKET_IDS, f"{project_id}:{number}")
-
-
-class TicketEdit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A partial update: a field left out stays as it is; `None` clears `description`,
-    `due_date`, `parent_id` or `team_id`. The API decodes request bodies straight into it."""
-
-    title: str | UnsetType = UNSET
-    description: str | UnsetType | None = UNSET
-    status: Status | UnsetType = UNSET
-    priority: Priority | UnsetType = UNSET
-    type: TicketType | UnsetType = UNSET
-    tags: list[str] | UnsetType = UNSET
-    due_date: date | UnsetType | None = UNSET
-    parent_id: UUID | UnsetType | None = UNSET
-    team_id: UUID | UnsetType | None = UNSET
-
-
-class Ticket(StampedAggregate):
+class Ticket(TicketLinks, TicketAttachments, StampedAggregate):
     TOPIC = "trail.Ticket"
 
     # Each event under its short name (`Ticket.StatusChanged`); spelled as aliases for the
-    # type checker, plain attributes at run time (the aggregate's metaclass reads those).
+    # type checker, plain attributes at run time (the aggregate's metaclass reads those, and
+    # registers their topics).
     if TYPE_CHECKING:
         Event: TypeAlias = events.TicketEvent
         Created: TypeAlias = events.Created
@@ -87,6 +76,8 @@ class Ticket(StampedAggregate):
         TeamChanged: TypeAlias = events.TeamChanged
         LinkAdded: TypeAlias = events.LinkAdded
         LinkRemoved: TypeAlias = events.LinkRemoved
+        AttachmentAdded: TypeAlias = events.AttachmentAdded
+        AttachmentRemoved: TypeAlias = events.AttachmentRemoved
     else:
         Event = events.TicketEvent
         Created = events.Created
@@ -104,6 +95,8 @@ class Ticket(StampedAggregate):
         TeamChanged = events.TeamChanged
         LinkAdded = events.LinkAdded
         LinkRemoved = events.LinkRemoved
+        AttachmentAdded = events.AttachmentAdded
+        AttachmentRemoved = events.AttachmentRemoved
 
     def __init__(
         self,
@@ -138,6 +131,9 @@ class Ticket(StampedAggregate):
         self.parent_id = parent_id
         self.team_id = team_id
         self.links: tuple[Link, ...] = ()
+        # Every attachment ever added, removed ones included; the live ones in order of adding.
+        self.attachments: dict[UUID, events.Attachment] = {}
+        self.attachment_ids: tuple[UUID, ...] = ()
 
     @classmethod
     def open(
@@ -207,79 +203,23 @@ class Ticket(StampedAggregate):
         if edit.parent_id == self.id:
             raise CycleNotAllowed("a ticket cannot be its own parent")
 
-        if title is not UNSET and title != self.title:
-            self._record(stamp, self.TitleChanged, old_title=self.title, title=title)
-        # A blank description that was sent clears it, as `null` does.
-        if description is not UNSET and description != self.description:
-            self._record(stamp, self.DescriptionChanged,
-                         old_description=self.description, description=description)
-        if edit.status is not UNSET:
-            self._record(stamp, self.StatusChanged, old_status=self.status, status=edit.status)
-        if edit.priority is not UNSET and edit.priority != self.priority:
-            self._record(stamp, self.PriorityChanged,
-                         old_priority=self.priority, priority=edit.priority)
-        if edit.type is not UNSET and edit.type != self.type:
-            self._record(stamp, self.TypeChanged, old_type=self.type, type=edit.type)
-        if tags is not UNSET and tags != self.tags:
-            self._record(stamp, self.TagsChanged, old_tags=self.tags, tags=tags)
-        if edit.due_date is not UNSET and edit.due_date != self.due_date:
-            self._record(stamp, self.DueDateChanged,
-                         old_due_date=self.due_date, due_date=edit.due_date)
-        if edit.parent_id is not UNSET and edit.parent_id != self.parent_id:
-            self._record(stamp, self.ParentChanged,
-                         old_parent_id=self.parent_id, parent_id=edit.parent_id)
-        if edit.team_id is not UNSET and edit.team_id != self.team_id:
-            self._record(stamp, self.TeamChanged, old_team_id=self.team_id, team_id=edit.team_id)
+        proposed = {
+            "title": title, "description": description, "status": edit.status,
+            "priority": edit.priority, "type": edit.type, "tags": tags,
+            "due_date": edit.due_date, "parent_id": edit.parent_id, "team_id": edit.team_id,
+        }
+        for field, value in proposed.items():
+            # A blank description that was sent clears it, as `null` does; a status is always
+            # a change (the workflow has no self-loops, checked above).
+            if value is not UNSET and (field == "status" or value != getattr(self, field)):
+                old = getattr(self, field)
+                self._record(stamp, _FIELD_EVENTS[field], **{f"old_{field}": old, field: value})
 
     def _check_transition(self, status: Status) -> None:
         if status not in WORKFLOW[self.status]:
             raise TransitionNotAllowed(
                 f"status cannot change from {self.status.value} to {status.value}"
             )
-
-    def _check_unblocked(self, status: Status, blockers: Mapping[UUID, Blocker]) -> None:
-        if status not in DONE:
-            return
-        missing = [b for b in self.blocker_ids if b not in blockers]
-        if missing:
-            raise ValueError(f"the statuses of blockers {missing} are needed to decide")
-        unfinished = [blockers[b].key for b in self.blocker_ids
-                      if blockers[b].status not in DONE]
-        if unfinished:
-            raise TicketBlocked(unfinished)
-
-    @property
-    def blocker_ids(self) -> tuple[UUID, ...]:
-        """The tickets that block this one."""
-        return tuple(link.ticket_id for link in self.links if link.type is LinkType.BLOCKED_BY)
-
-    @property
-    def blocked_ids(self) -> tuple[UUID, ...]:
-        """The tickets this one blocks."""
-        return tuple(link.ticket_id for link in self.links if link.type is LinkType.BLOCKS)
-
-    def link(self, stamp: Stamp, link_id: UUID, type: LinkType, other_id: UUID) -> None:
-        """Record this end of a new link; the other ticket records the inverse in the same
-        command. A blocking link comes checked against cycles
-        (`domain.links.closes_blocking_cycle`)."""
-        if other_id == self.id:
-            raise LinkNotAllowed("a ticket cannot be linked to itself")
-        if any(link.ticket_id == other_id for link in self.links):
-            raise LinkNotAllowed("these tickets are linked already")
-        self._record(stamp, self.LinkAdded, link_id=link_id, type=type,
-                     linked_ticket_id=other_id, old_links=self.links)
-
-    def find_link(self, link_id: UUID) -> Link:
-        for link in self.links:
-            if link.id == link_id:
-                return link
-        raise UnknownLink(f"ticket has no link {link_id}")
-
-    def unlink(self, stamp: Stamp, link_id: UUID) -> None:
-        """Record the end of a link at this end; the other ticket records it at its own."""
-        link = self.find_link(link_id)
-        self._record(stamp, self.LinkRemoved, link_id=link.id, type=link.type,
-                     linked_ticket_id=link.ticket_id, old_links=self.links)
 
     def assign(self, stamp: Stamp, assignee_ids: Iterable[UUID]) -> None:
         """Replace the assignees. Always records an event: the contract makes every
@@ -314,3 +254,4 @@ class Ticket(StampedAggregate):
             self._record(
                 stamp, self.CommentEdited, comment_id=comment_id, old_body=comment.body, body=text
             )
+

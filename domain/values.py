@@ -84,6 +84,11 @@ PROJECT_DESCRIPTION_MAX = 2_000
 PROJECT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 # A ticket's key, `<project key>-<number>`, matched ignoring case.
 TICKET_KEY_PATTERN = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
+FILENAME_MAX = 255
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+# C0, DEL and C1: a stored name is one line that cannot steer a terminal.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
 
 class Stamp(msgspec.Struct, frozen=True):
@@ -141,6 +146,32 @@ def clean_comment(errors: list[FieldError], value: str) -> str:
 
 def clean_message(errors: list[FieldError], value: str) -> str:
     return clean_text(errors, "body", value, low=1, high=MESSAGE_MAX)
+
+
+def check_attachment(errors: list[FieldError], filename: str, size: int, sha256: str) -> None:
+    """What an attachment must be, whoever stored its bytes: a one-line name of 1..255
+    characters, a size, and the sha256 its bytes are kept under. The part of the upload is
+    `file`, so that is the field named."""
+    if not 1 <= len(filename) <= FILENAME_MAX:
+        errors.append(FieldError("file", f"the filename must be 1..{FILENAME_MAX} characters"))
+    elif _CONTROL_CHARACTERS.search(filename):
+        errors.append(FieldError("file", "the filename must not contain control characters"))
+    if size < 0:
+        errors.append(FieldError("file", "the size cannot be negative"))
+    if not SHA256_PATTERN.match(sha256):
+        errors.append(FieldError("file", "the sha256 must be 64 lowercase hex digits"))
+
+
+def format_size(size: int) -> str:
+    """A byte count as people read it, in powers of 1000: `512 bytes`, `120 KB`, `1.2 MB`."""
+    if size < 1000:
+        return f"{size} byte" if size == 1 else f"{size} bytes"
+    value = float(size)
+    for unit in _SIZE_UNITS:
+        value /= 1000
+        if value < 999.5 or unit == _SIZE_UNITS[-1]:
+            break
+    return f"{value:.1f} {unit}" if value < 9.95 else f"{value:.0f} {unit}"
 
 
 def clean_tags(errors: list[FieldError], values: tuple[str, ...] | list[str]) -> tuple[str, ...]:

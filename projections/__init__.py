@@ -2,9 +2,9 @@
 answers from.
 
 Each read model is one module (or package) holding its tables, its projector and its queries:
-`tickets`, `comments`, `history`, `users`, `projects`, `stats`; the email `outbox` is a follower
+`tickets`, `comments`, `attachments`, `users`, `projects`, `stats`; the email `outbox` is a follower
 of its own (never rebuilt). Queries take a psycopg `Connection` with `row_factory=dict_row` and
-read the stable public views (`tickets`, `comments`, `ticket_history`, `users`, `projects`,
+read the stable public views (`tickets`, `comments`, `attachments`, `users`, `projects`,
 `ticket_facts`, `outbox`). Lists return `paging.Page[T]` (`items`, `next_cursor`) and raise
 `errors.InvalidQuery(field, message)` for a bad `limit`, `sort` or `cursor` (422 naming it).
 Each model's views are also built from aggregates (`view_of`), so a command answers with the

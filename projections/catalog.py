@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.attachments import AttachmentsProjection
 from projections.base import ReadModel
 from projections.comments import CommentsProjection
 from projections.conversations import ConversationsProjection
@@ -23,6 +24,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     ConversationsProjection,
     TeamsProjection,
     DailyOpenProjection,
+    AttachmentsProjection,
 )
 
 BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in READ_MODELS}

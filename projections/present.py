@@ -19,7 +19,8 @@ from psycopg.rows import DictRow
 
 from domain.claim import Claim, claim_id
 from domain.project import Project
-from domain.ticket import Ticket, ticket_id_for
+from domain.ticket import Ticket
+from domain.ticket_edit import ticket_id_for
 from domain.user import User
 from domain.values import parse_ticket_key
 from eventlog.reading import aggregate_events

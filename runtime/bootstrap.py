@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
+import psycopg
 from litestar import Litestar
 from psycopg import Connection
 from psycopg.rows import DictRow, dict_row
@@ -20,6 +21,8 @@ from redis import Redis
 
 from api.app import create_app
 from api.services import ApiServices, ApiSettings
+from blobstore import BlobStore, open_blob_store
+from commands.attachments import AttachmentStorage
 from commands.base import Trail
 from commands.logins import LoginLimiter
 from commands.services import Commands, build_commands, utc_now
@@ -32,6 +35,7 @@ from projections.outbox.rows import enqueue_password_reset
 from projections.rebuild import install
 from projections.runner import Runner
 from projections.webhooks import WebhookRouter
+from runtime.blob_leases import PostgresBlobLeases
 from runtime.embedded import postgres_env
 from runtime.links import Links
 from runtime.logs import litestar_logging
@@ -46,6 +50,7 @@ from workers.notifier import Notifier
 from workers.relay import Relay
 from workers.render import Renderer
 from workers.schedule import Job, Schedule
+from workers.sweep import AttachmentSweep
 from workers.transports import make_transport
 from workers.webhook_process import WebhookProcess
 from workers.webhooks import Deliverer
@@ -56,10 +61,16 @@ K = TypeVar("K")
 API_POOL_MAX_SIZE = 16
 
 
+def blob_store(settings: Settings) -> BlobStore:
+    """Where attachment bytes live (`TRAIL_BLOB_URL`, `TRAIL_DATA_DIR/blobs` by default)."""
+    return open_blob_store(settings.blob_url, settings.data_dir)
+
+
 def commands(
     settings: Settings,
     database_url: str,
     *,
+    attachments: AttachmentStorage | None = None,
     clock: Callable[[], datetime] = utc_now,
     new_id: Callable[[], UUID] = uuid4,
 ) -> Commands:
@@ -71,6 +82,7 @@ def commands(
         registration=settings.registration,
         sealer=Sealer(secret_key_or_generate(settings)),
         url_guard=AddressPolicy(allow_private=settings.webhook_allow_private),
+        attachments=attachments,
     )
 
 
@@ -86,6 +98,11 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
         open=True,
     )
     links = Links.of(settings)
+    storage = AttachmentStorage(
+        blobs=blob_store(settings),
+        max_bytes=settings.max_upload_bytes,
+        leases=PostgresBlobLeases(pool.connection),
+    )
 
     def send_password_reset(*, user_id: UUID, email: str, name: str, token: str) -> None:
         # Through the outbox, like every email: retried, and visible to admins if it fails.
@@ -94,15 +111,17 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
                                    links.password_reset(token))
 
     return ApiServices(
-        commands=commands(settings, database_url),
+        commands=commands(settings, database_url, attachments=storage),
         pool=pool,
         redis=Redis.from_url(redis_url),
         settings=ApiSettings(
             secret_key=secret_key_or_generate(settings),
             cors_origins=settings.cors_origins,
             migrations=migration_ids(),
+            max_upload_bytes=settings.max_upload_bytes,
         ),
         send_password_reset=send_password_reset,
+        blobs=storage.blobs,
     )
 
 
@@ -197,7 +216,25 @@ def schedule(settings: Settings, database_url: str) -> Schedule:
 def scheduled_jobs(
     settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utc_now
 ) -> list[Job]:
-    return [digest_job(database_url, hour=settings.digest_hour, clock=clock)]
+    sweep = attachment_sweep(settings, database_url)
+    return [
+        Job("attachments-sweep", sweep.run_logged, "cron", {"minute": 17}),
+        digest_job(database_url, hour=settings.digest_hour, clock=clock),
+    ]
+
+
+def attachment_sweep(
+    settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utc_now
+) -> AttachmentSweep:
+    """Removes attachment bytes no attachment needs (`trail attachments sweep`, and hourly in
+    every worker)."""
+    return AttachmentSweep(
+        blob_store(settings),
+        database_url,
+        PostgresBlobLeases(lambda: psycopg.connect(database_url, autocommit=True)),
+        retention=timedelta(days=settings.attachment_retention_days),
+        clock=clock,
+    )
 
 
 # Delivery knobs from the environment, for operators (and for tests that run the processes).
@@ -258,6 +295,8 @@ __all__ = [
     "READ_MODELS",
     "api_app",
     "api_services",
+    "attachment_sweep",
+    "blob_store",
     "close_api_services",
     "commands",
     "delivery_from_env",

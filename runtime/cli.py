@@ -14,6 +14,7 @@ _PLAIN_MAIN = click.core.Command.main
 patch()
 
 from runtime.cli_api import api_command  # noqa: E402
+from runtime.cli_attachments import attachments_group  # noqa: E402
 from runtime.cli_audit import history_command  # noqa: E402
 from runtime.cli_email import emails_group, notifier_command, worker_command  # noqa: E402
 from runtime.cli_migrate import migrate_command  # noqa: E402
@@ -44,6 +45,7 @@ for command in (
     webhooks_command,
     emails_group,
     history_command,
+    attachments_group,
     migrate_command,
 ):
     main.add_command(command)

@@ -13,7 +13,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.history import HistoryEntry
-from domain.ticket import ticket_id_for
+from domain.ticket_edit import ticket_id_for
 from domain.values import parse_ticket_key
 from eventlog.audit import ticket_as_of, ticket_history
 from eventlog.reading import Executor, aggregate_events

@@ -47,6 +47,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: LogFormat = "console"
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # Where attachment bytes live: None for `data_dir/blobs`, `s3://bucket/prefix`, `file:///path`.
+    blob_url: str | None = None
+    max_upload_mb: int = 10
+    attachment_retention_days: int = 30
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     def __repr__(self) -> str:
         # Settings get logged at startup; keep credentials (key, URL passwords) out of the logs.
@@ -95,6 +103,28 @@ def _digest_hour(environ: Mapping[str, str]) -> int:
     if not raw.isdigit() or not 0 <= int(raw) <= 23:
         raise SettingsError(f"TRAIL_DIGEST_HOUR must be an hour 0..23 (UTC), got {raw!r}")
     return int(raw)
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int, low: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < low:
+        raise SettingsError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def _blob_url(environ: Mapping[str, str]) -> str | None:
+    url = _optional(environ, "TRAIL_BLOB_URL")
+    if url is not None and urlsplit(url).scheme not in ("s3", "file"):
+        raise SettingsError(
+            f"TRAIL_BLOB_URL must be s3://bucket/prefix or file:///absolute/path, got {url!r}"
+        )
+    return url
 
 
 def _registration(environ: Mapping[str, str]) -> Registration:
@@ -165,6 +195,9 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         webhook_allow_private=_flag(environ, "TRAIL_WEBHOOK_ALLOW_PRIVATE"),
         log_format=_log_format(environ),
         cors_origins=_origins(environ),
+        blob_url=_blob_url(environ),
+        max_upload_mb=_integer(environ, "TRAIL_MAX_UPLOAD_MB", 10, low=1),
+        attachment_retention_days=_integer(environ, "TRAIL_ATTACHMENT_RETENTION_DAYS", 30, low=0),
     )
 
 

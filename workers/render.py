@@ -39,6 +39,8 @@ LABELS = {
     "parent_id": "Parent",
     "team_id": "Team",
     "links": "Links",
+    "attachment_added": "Attachment added",
+    "attachment_removed": "Attachment removed",
 }
 # Free text reads better as a block than squeezed into one `from → to` line.
 LONG_FIELDS = frozenset({"description", "comment"})

@@ -22,7 +22,8 @@ from commands.errors import NotFound
 from commands.messages import AssignTicket, CreateTicket, EditTicket
 from commands.permissions import Actor
 from domain.history import HistoryEntry
-from domain.ticket import Ticket, TicketEdit
+from domain.ticket import Ticket
+from domain.ticket_edit import TicketEdit
 from domain.values import Priority, Status, TicketType
 from eventlog import audit
 from projections import tickets, users

@@ -15,6 +15,8 @@ from uuid import UUID
 import msgspec
 
 from domain.ticket import Ticket
+from domain.ticket_events import Changes
+from domain.values import format_size
 from projections.outbox.payloads import (
     EmailPayload,
     FieldChange,
@@ -136,7 +138,7 @@ def merged_changes(command: Command, names: Mapping[UUID, str]) -> list[FieldCha
     """Field by field over the whole command: the first `from`, the last `to`."""
     merged: dict[str, tuple[Any, Any]] = {}
     for event, _ in command:
-        for field, (old, new) in event.changes().items():
+        for field, (old, new) in _emailed_changes(event).items():
             merged[field] = (merged[field][0] if field in merged else old, new)
     created = isinstance(command[0][0], Ticket.Created)
     changes = []
@@ -147,6 +149,16 @@ def merged_changes(command: Command, names: Mapping[UUID, str]) -> list[FieldCha
         if shown_old != shown_new:
             changes.append(FieldChange(field=field, old=shown_old, new=shown_new))
     return changes
+
+
+def _emailed_changes(event: Ticket.Event) -> Changes:
+    """What the email says an event changed: a file by its name and size, not a list of ids."""
+    match event:
+        case Ticket.AttachmentAdded(filename=name, size=size):
+            return {"attachment_added": (None, f"{name} ({format_size(size)})")}
+        case Ticket.AttachmentRemoved(filename=name, size=size):
+            return {"attachment_removed": (None, f"{name} ({format_size(size)})")}
+    return event.changes()
 
 
 def _shown(field: str, value: Any, names: Mapping[UUID, str]) -> str | None:

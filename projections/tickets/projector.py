@@ -27,7 +27,7 @@ SEARCHED_COMMENT_CHARS = 200_000
 
 class TicketsProjection(ReadModel):
     name = "tickets"
-    revision = 5
+    revision = 6
     topics = topics_of(Project.Created, *TICKET_EVENTS)
     tables = {"tickets": TICKETS_DDL, "ticket_projects": PROJECTS_DDL}
     indexes = INDEXES
@@ -95,6 +95,7 @@ def _created(position: int, event: Ticket.Created, keys: dict[UUID, str]) -> dic
         "links": [],
         "children_total": 0,
         "children_done": 0,
+        "attachment_ids": [],
     }
 
 
@@ -126,6 +127,10 @@ def _fold(row: dict[str, Any], event: Ticket.Event) -> None:
             row["team_id"] = team_id
         case Ticket.LinkAdded() | Ticket.LinkRemoved():
             row["links"] = list(event.links())
+        case Ticket.AttachmentAdded(attachment_ids=ids) | Ticket.AttachmentRemoved(
+            attachment_ids=ids
+        ):
+            row["attachment_ids"] = list(ids)
     row["version"] = event.originator_version
     row["updated_at"] = event.timestamp
 

@@ -64,6 +64,7 @@ class TicketView(msgspec.Struct, frozen=True):
     reporter: UserRef
     assignee_ids: list[UUID]
     assignees: list[UserRef]
+    attachment_ids: list[UUID]
     version: int
     created_at: datetime
     updated_at: datetime | None
@@ -112,6 +113,7 @@ class _Fields(msgspec.Struct, frozen=True):
     due_date: date | None
     reporter_id: UUID
     assignee_ids: list[UUID]
+    attachment_ids: list[UUID]
     version: int
     created_at: datetime
     updated_at: datetime | None

@@ -42,6 +42,7 @@ CREATE TABLE tickets (
     -- Progress of a parent: its subtasks, and those of them resolved or closed.
     children_total integer NOT NULL,
     children_done integer NOT NULL,
+    attachment_ids uuid[] NOT NULL,
     priority_rank smallint GENERATED ALWAYS AS (CASE priority {_RANK} END) STORED,
     touched_at timestamptz GENERATED ALWAYS AS (coalesce(updated_at, created_at)) STORED,
     due_key date GENERATED ALWAYS AS (coalesce(due_date, DATE '{NO_DUE_DATE}')) STORED,
@@ -79,7 +80,7 @@ COLUMNS = (
     "id", "seq", "number", "project_id", "project_key", "title", "description", "status",
     "priority", "type", "tags", "due_date", "reporter_id", "assignee_ids", "version",
     "created_at", "updated_at", "comment_bodies", "parent_id", "team_id", "links",
-    "children_total", "children_done",
+    "children_total", "children_done", "attachment_ids",
 )
 
 

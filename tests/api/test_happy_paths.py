@@ -11,7 +11,7 @@ RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 TICKET_FIELDS = {
     "id", "key", "number", "project_id", "title", "description", "status", "priority", "type",
     "tags", "due_date", "reporter_id", "reporter", "assignee_ids", "assignees", "version",
-    "created_at", "updated_at", "parent_id", "progress", "team_id", "links",
+    "created_at", "updated_at", "parent_id", "progress", "team_id", "links", "attachment_ids",
 }
 
 
@@ -104,6 +104,7 @@ def test_ticket_lifecycle(client: Client, accounts: Accounts, project: dict[str,
     assert set(ticket) == TICKET_FIELDS
     assert ticket["title"] == "Login fails" and ticket["status"] == "open"
     assert ticket["version"] == 1 and ticket["updated_at"] is None
+    assert ticket["attachment_ids"] == []
     assert ticket["reporter_id"] == rep.id and ticket["number"] >= 1
     assert created.headers["etag"] == '"1"'
     assert created.headers["location"] == f"/tickets/{ticket['id']}"

@@ -147,6 +147,8 @@ def test_schema_lists_every_path_of_the_contract(client: Client) -> None:
         "/tickets/{ticket_id}/links/{link_id}": {"delete"},
         "/teams": {"get", "post"}, "/teams/{team_id}": {"get", "patch"},
         "/teams/{team_id}/members": {"put"},
+        "/tickets/{ticket_id}/attachments": {"get", "post"},
+        "/attachments/{attachment_id}": {"get", "delete"},
         "/tickets/{ticket_id}/watchers/me": {"put", "delete"},
         "/tickets/{ticket_id}/watchers": {"get"}, "/notifications": {"get"},
         "/notifications/unread-count": {"get"},

@@ -208,8 +208,8 @@ def test_without_a_token_every_endpoint_but_the_public_ones_is_401(client: Clien
             continue
         concrete = path.replace("{", "").replace("}", "")
         for name in ("ticket_id", "project_id", "user_id", "comment_id", "email_id", "token_id",
-                     "webhook_id", "delivery_id", "team_id", "link_id", "notification_id",
-                     "message_id"):
+                     "webhook_id", "delivery_id", "team_id", "link_id", "attachment_id",
+                     "notification_id", "message_id"):
             concrete = concrete.replace(name, "00000000-0000-4000-8000-000000000000")
         for method in operations:
             response = client.http.request(method.upper(), concrete)

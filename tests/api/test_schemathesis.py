@@ -35,6 +35,8 @@ def test_no_server_errors_and_no_schema_violations(
     ticket = new_ticket(client, accounts.admin.token, project["id"])
     comment = client.post(f"/tickets/{ticket['id']}/comments", accounts.admin.token,
                           json={"body": "for the fuzzer"}).json()
+    attachment = client.post(f"/tickets/{ticket['id']}/attachments", accounts.admin.token,
+                             files={"file": ("fuzz.txt", b"for the fuzzer\n")}).json()
     # Real ids let the generated requests reach past "not found"; the user is a reporter the
     # fuzzer may rename or deactivate without locking the admin out of the rest of the run.
     config = tmp_path / "schemathesis.toml"
@@ -43,6 +45,7 @@ def test_no_server_errors_and_no_schema_violations(
         f'"path.ticket_id" = "{ticket["id"]}"\n'
         f'"path.project_id" = "{project["id"]}"\n'
         f'"path.comment_id" = "{comment["id"]}"\n'
+        f'"path.attachment_id" = "{attachment["id"]}"\n'
         f'"path.user_id" = "{accounts.other_reporter.id}"\n'
         # A position the read models have passed: an unreached one answers 503 after 5 s, as
         # the contract says, which this check would count as a server error.

@@ -164,7 +164,7 @@ def test_a_missing_blob_is_not_found(store: BlobStore) -> None:
     "key", ["../../etc/passwd", "A" * 64, "a" * 63, "g" * 64, "", "a" * 64 + "/x"]
 )
 def test_keys_other_than_a_sha256_are_refused(store: BlobStore, key: str) -> None:
-    for operation in (store.open, store.exists, store.delete):
+    for operation in (store.open, store.exists, store.stat, store.delete):
         with pytest.raises(ValueError):
             operation(key)
 
@@ -179,3 +179,17 @@ def test_iter_blobs_lists_every_blob_with_its_time(store: BlobStore) -> None:
     for modified_at in listed.values():
         assert modified_at.tzinfo is not None
         assert before <= modified_at <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+def test_stat_tells_the_size_and_the_last_store_time(store: BlobStore) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    stored = store.put([LINES], max_bytes=len(LINES))
+
+    found = store.stat(stored.sha256)
+
+    assert found is not None
+    assert found.size == len(LINES)
+    assert before <= found.modified_at <= datetime.now(UTC) + timedelta(seconds=5)
+    assert dict(store.iter_blobs())[stored.sha256] == found.modified_at
+    store.delete(stored.sha256)
+    assert store.stat(stored.sha256) is None

@@ -29,7 +29,8 @@ from eventsourcing.utils import get_topic
 from domain.errors import DomainError, InvalidFields
 from domain.project import Project
 from domain.team import Team
-from domain.ticket import Ticket, TicketEdit
+from domain.ticket import Ticket
+from domain.ticket_edit import TicketEdit
 from domain.user import User
 from domain.values import Priority, Role, Stamp, TicketType, UserStatus
 

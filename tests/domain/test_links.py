@@ -18,7 +18,8 @@ from domain.links import (
     closes_blocking_cycle,
     closes_parent_cycle,
 )
-from domain.ticket import Ticket, TicketEdit
+from domain.ticket import Ticket
+from domain.ticket_edit import TicketEdit
 from domain.values import Stamp, Status
 from tests.domain.given import (
     AT,

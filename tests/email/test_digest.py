@@ -20,6 +20,7 @@ from projections.positions import wait_for_position
 from runtime import bootstrap
 from runtime.settings import Settings
 from tests.email.support import Mailbox, People, for_ticket
+from workers.digest import JOB_NAME
 from workers.schedule import Job
 
 pytestmark = pytest.mark.usefixtures("notifier", "worker")
@@ -49,7 +50,8 @@ def then(trail_env: dict[str, str], clock: Clock, app: Commands) -> Iterator[Com
 
 
 def digest_job(settings: Settings, scratch_database_url: str, clock: Clock) -> Job:
-    [job] = bootstrap.scheduled_jobs(settings, scratch_database_url, clock=clock)
+    jobs = bootstrap.scheduled_jobs(settings, scratch_database_url, clock=clock)
+    [job] = [job for job in jobs if job.name == JOB_NAME]
     return job
 
 

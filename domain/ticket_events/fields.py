@@ -1,45 +1,18 @@
-"""The facts of a ticket's life. Each change event carries the value it replaced as well as the
-new one, so the log reads on its own (for auditors and SQL) and history needs no replay to show
-`{field: {from, to}}`; `changes()` names the ticket's own API fields.
-
-The aggregate that these events build is `domain.ticket.Ticket`, which exposes each of them
-under its short name (`Ticket.StatusChanged`).
-"""
+"""A ticket's creation and the changes of its fields (each carries the old value and the new)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import msgspec
 from eventsourcing.domain import Aggregate
 
-from domain.links import Link, LinkType
+from domain.ticket_events.base import Changes, TicketEvent
 from domain.values import Priority, Status, TicketType
 
 if TYPE_CHECKING:
     from domain.ticket import Ticket
-
-Changes = dict[str, tuple[Any, Any]]
-
-
-class Comment(msgspec.Struct, frozen=True):
-    id: UUID
-    author_id: UUID
-    body: str
-    created_at: datetime
-    edited_at: datetime | None = None
-
-
-class TicketEvent(Aggregate.Event):
-    TOPIC = "trail.Ticket.Event"
-    actor_id: UUID
-    command_id: UUID
-
-    def changes(self) -> Changes:
-        """The ticket fields this event changed, as {field: (from, to)}."""
-        return {}
 
 
 class Created(TicketEvent, Aggregate.Created):
@@ -174,39 +147,6 @@ class AssigneesChanged(TicketEvent):
         ticket.assignee_ids = self.assignee_ids
 
 
-class Commented(TicketEvent):
-    TOPIC = "trail.Ticket.Commented"
-    comment_id: UUID
-    body: str
-
-    def changes(self) -> Changes:
-        return {"comment": (None, self.body)}
-
-    def apply(self, ticket: Ticket) -> None:
-        ticket.comments[self.comment_id] = Comment(
-            id=self.comment_id,
-            author_id=self.actor_id,
-            body=self.body,
-            created_at=self.timestamp,
-        )
-
-
-class CommentEdited(TicketEvent):
-    TOPIC = "trail.Ticket.CommentEdited"
-    comment_id: UUID
-    old_body: str
-    body: str
-
-    def changes(self) -> Changes:
-        return {"comment": (self.old_body, self.body)}
-
-    def apply(self, ticket: Ticket) -> None:
-        old = ticket.comments[self.comment_id]
-        ticket.comments[self.comment_id] = msgspec.structs.replace(
-            old, body=self.body, edited_at=self.timestamp
-        )
-
-
 class ParentChanged(TicketEvent):
     TOPIC = "trail.Ticket.ParentChanged"
     old_parent_id: UUID | None
@@ -229,60 +169,3 @@ class TeamChanged(TicketEvent):
 
     def apply(self, ticket: Ticket) -> None:
         ticket.team_id = self.team_id
-
-
-class _LinkEvent(TicketEvent):
-    """A link added to or removed from this ticket, as this end sees it (`type`, and the ticket
-    at the other end), with the ticket's links before: the other end records the same link
-    under the same `link_id`, in the same command."""
-
-    TOPIC = "trail.Ticket.LinkEvent"
-    link_id: UUID
-    type: LinkType
-    linked_ticket_id: UUID
-    old_links: tuple[Link, ...]
-
-    def links(self) -> tuple[Link, ...]:
-        """The ticket's links after this event."""
-        raise NotImplementedError
-
-    def changes(self) -> Changes:
-        return {"links": (list(self.old_links), list(self.links()))}
-
-    def apply(self, ticket: Ticket) -> None:
-        ticket.links = self.links()
-
-
-class LinkAdded(_LinkEvent):
-    TOPIC = "trail.Ticket.LinkAdded"
-
-    def links(self) -> tuple[Link, ...]:
-        link = Link(self.link_id, self.type, self.linked_ticket_id, self.timestamp)
-        return (*self.old_links, link)
-
-
-class LinkRemoved(_LinkEvent):
-    TOPIC = "trail.Ticket.LinkRemoved"
-
-    def links(self) -> tuple[Link, ...]:
-        return tuple(link for link in self.old_links if link.id != self.link_id)
-
-
-# Every kind of ticket event, for the followers that read them all.
-TICKET_EVENTS: tuple[type[TicketEvent], ...] = (
-    Created,
-    TitleChanged,
-    DescriptionChanged,
-    StatusChanged,
-    PriorityChanged,
-    TypeChanged,
-    TagsChanged,
-    DueDateChanged,
-    AssigneesChanged,
-    Commented,
-    CommentEdited,
-    ParentChanged,
-    TeamChanged,
-    LinkAdded,
-    LinkRemoved,
-)
