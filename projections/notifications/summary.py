@@ -10,8 +10,7 @@ from uuid import UUID
 from domain.history import Change
 
 _LABELS = {"due_date": "the due date", "description": "the description", "tags": "the tags",
-           "title": "the title", "team_id": "the team", "parent_id": "the parent ticket",
-           "links": "the links", "attachment_ids": "the attachments"}
+           "title": "the title"}
 _WORDS = {"in_progress": "in progress"}
 _TITLE_SHOWN = 80
 
@@ -38,7 +37,20 @@ def _phrase(field: str, change: Change, names: Callable[[UUID], str]) -> str:
             return "commented" if old is None else "edited a comment"
         case "assignee_ids":
             return _assignment(old or [], new or [], names)
+        case "attachment_ids" | "links":
+            return _counted(field, len(new or []) - len(old or []))
+        case "parent_id":
+            return "set the parent ticket" if new else "cleared the parent ticket"
+        case "team_id":
+            return "moved the ticket to a team" if new else "took the ticket out of its team"
     return f"changed {_LABELS.get(field, field.replace('_', ' '))}"
+
+
+def _counted(field: str, added: int) -> str:
+    """Attachments and links, by what the command did to their number."""
+    if field == "attachment_ids":
+        return "attached a file" if added > 0 else "removed an attachment"
+    return "linked a ticket" if added > 0 else "removed a link"
 
 
 def _assignment(old: list[Any], new: list[Any], names: Callable[[UUID], str]) -> str:

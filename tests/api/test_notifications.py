@@ -180,3 +180,21 @@ def test_preferences_default_change_and_refuse_other_keys(
     assert client.patch("/me/preferences", token, json={"email": "off"}).json() == {
         "email": "off"}
     assert client.get("/me/preferences").status_code == 401
+
+
+def test_an_attachment_and_a_link_notify_the_watchers(
+    client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    rita, dev = accounts.reporter.token, accounts.developer.token
+    ticket = new_ticket(client, rita, project["id"])
+    other = new_ticket(client, dev, project["id"])
+    uploaded = client.post(f"/tickets/{ticket['id']}/attachments", dev,
+                           files={"file": ("notes.txt", b"plain words\n", "text/plain")})
+    assert uploaded.status_code == 201, uploaded.text
+    newest = notifications(client, rita)[0]
+    assert newest["summary"] == "Dev Eloper attached a file"
+    assert newest["changes"] == {"attachment_ids": {"from": [], "to": [uploaded.json()["id"]]}}
+    linked = client.post(f"/tickets/{ticket['id']}/links", dev,
+                         json={"type": "relates_to", "ticket_id": other["id"]})
+    assert linked.status_code == 201, linked.text
+    assert notifications(client, rita)[0]["summary"] == "Dev Eloper linked a ticket"
