@@ -31,8 +31,8 @@ from domain.visibility import TicketAudience, Viewer, may_see
 if TYPE_CHECKING:
     from api.live.credentials import Credential
 
-# Close codes: the first message was not a valid `auth`, or the token expired (4401); the account
-# may no longer see what it subscribed to, or act at all (4403).
+# Close codes: the first message was not a valid `auth`, the token expired or the API token was
+# revoked (4401); the account may no longer see what it subscribed to, or act at all (4403).
 UNAUTHENTICATED = 4401
 FORBIDDEN = 4403
 
@@ -87,6 +87,7 @@ class Session:
         self.covered = (0, 0)
         """The positions of events and notifications the ring holds after `seq`."""
         self.busy = False
+        """Its loop is at work: the hub wakes it rather than moving it past new slots."""
         self.started = False
         """Whether the stream has subscribed: its positions are set from then on."""
         self.closing: Closing | None = None
