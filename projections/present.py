@@ -10,7 +10,7 @@ its project and number), and in the tickets model for tickets made before ids di
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -58,10 +58,42 @@ def ref(conn: Connection[DictRow], user_id: UUID) -> UserRef:
     return refs(conn, [user_id]).get(user_id) or UserRef(user_id, "")
 
 
+# Project keys never change, and neither does which project holds a key: once read from the
+# log, each is kept for the life of the process (a bounded map: a command's answer and every
+# lookup by key would otherwise fold the project or its claim again).
+_KNOWN_LIMIT = 100_000
+_project_keys: dict[UUID, str] = {}
+_key_holders: dict[str, UUID] = {}
+
+
+def _remember(known: dict[Any, Any], name: Any, value: Any) -> None:
+    if len(known) >= _KNOWN_LIMIT:
+        known.clear()
+    known[name] = value
+
+
 def project_key(conn: Connection[DictRow], project_id: UUID) -> str:
-    """A project's key (keys never change), from the log."""
-    project = folded(conn, Project, project_id)
-    return project.key if project is not None else ""
+    """A project's key, from the log."""
+    key = _project_keys.get(project_id)
+    if key is None:
+        project = folded(conn, Project, project_id)
+        if project is None:
+            return ""
+        key = project.key
+        _remember(_project_keys, project_id, key)
+    return key
+
+
+def _key_holder(conn: Connection[DictRow], key: str) -> UUID | None:
+    """The project that holds `key`, from its claim in the log."""
+    holder = _key_holders.get(key)
+    if holder is None:
+        claim = folded(conn, Claim, claim_id("project-key", key))
+        if claim is None or claim.owner_id is None:
+            return None
+        holder = claim.owner_id
+        _remember(_key_holders, key, holder)
+    return holder
 
 
 def ticket_view(
@@ -84,9 +116,9 @@ def find_ticket(conn: Connection[DictRow], reference: str) -> UUID | None:
     if parsed is None:
         return None
     key, number = parsed
-    claim = folded(conn, Claim, claim_id("project-key", key))
-    if claim is not None and claim.owner_id is not None:
-        ticket_id = ticket_id_for(claim.owner_id, number)
+    holder = _key_holder(conn, key)
+    if holder is not None:
+        ticket_id = ticket_id_for(holder, number)
         if aggregate_events(conn, ticket_id, limit=1):
             return ticket_id
     # Tickets made before ids followed from keys are known to the read model.
