@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import functools
 import logging
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,10 +25,11 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = REPO_ROOT / ".trail-test"
-TEST_DATABASE = "trail_test"
+# Two checkouts testing at once on one machine set these apart (the CI run keeps the defaults).
+TEST_DATABASE = os.environ.get("TRAIL_TEST_DATABASE", "trail_test")
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # A developer's local Redis may hold real data in db 0; tests keep to db 15.
-LOCAL_REDIS_URL = "redis://127.0.0.1:6379/15"
+LOCAL_REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('TRAIL_TEST_REDIS_DB', '15')}"
 # PostgreSQL silently truncates longer identifiers, which would break the returned URL.
 _MAX_IDENTIFIER_BYTES = 63
 
@@ -67,7 +69,7 @@ def _ensure_database(server_url: str, name: str) -> None:
 
 @functools.cache
 def test_database_url() -> str:
-    """URL of the `trail_test` database on the local PostgreSQL, or on an embedded one."""
+    """URL of the test database (`trail_test`) on the local PostgreSQL, or on an embedded one."""
     if _postgres_answers(LOCAL_POSTGRES_URL):
         server_url = LOCAL_POSTGRES_URL
     else:
