@@ -68,9 +68,14 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
         },
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "trail"}},
         "root": {"handlers": ["stderr"], "level": level},
-        # uvicorn's own handlers would print a second, unstructured copy.
-        "loggers": {name: {"handlers": [], "propagate": True}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+        # uvicorn's own handlers would print a second, unstructured copy; its access line
+        # repeats Trail's own (api/observe.py), so it is off: with no handler anywhere on its
+        # path, uvicorn does not even format it.
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+        },
     })
     structlog.configure(**_structlog_options())
 
