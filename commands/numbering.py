@@ -22,8 +22,14 @@ class TicketNumbers:
         self._datastore = datastore
 
     def next(self, project_id: UUID) -> int:
-        with self._datastore.transaction(commit=True) as curs:
-            curs.execute("SET LOCAL synchronous_commit TO off", prepare=False)
+        # Pipelined: BEGIN, the setting and the bump travel together, then the COMMIT.
+        with (
+            self._datastore.get_connection() as conn,
+            conn.pipeline(),
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            curs.execute("SET LOCAL synchronous_commit TO off")
             curs.execute(
                 "INSERT INTO ticket_numbers (project_id, last_number) VALUES (%s, 1) "
                 "ON CONFLICT (project_id) DO UPDATE "
