@@ -243,6 +243,7 @@ _DELIVERY_ENV = {
     "TRAIL_EMAIL_MIN_BACKOFF": "min_backoff",
     "TRAIL_EMAIL_MAX_BACKOFF": "max_backoff",
     "TRAIL_EMAIL_REQUEUE_AFTER": "requeue_after",
+    "TRAIL_EMAIL_OUTAGE_PROBE": "outage_probe",
     "TRAIL_EMAIL_SMTP_TIMEOUT": "smtp_timeout",
     "TRAIL_EMAIL_RELAY_INTERVAL": "relay_interval",
     "TRAIL_EMAIL_NAMESPACE": "namespace",
