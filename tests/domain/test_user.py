@@ -44,7 +44,10 @@ def test_register_records_registered_with_a_trimmed_name() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["", "  ab  ", "n" * 101])
+@pytest.mark.parametrize(
+    "name", ["", "  ab  ", "n" * 101, "Max\r\nBcc: x@y.test", "Max\x1cMin", "Max\u2028Min",
+             "\u200b\u200b\u200b", "Ma\x85x"]
+)
 def test_register_refuses_a_bad_name(name: str) -> None:
     register(name=name).then_error(InvalidFields, fields=["name"])
 
@@ -127,6 +130,7 @@ def test_rename_to_the_same_name_records_nothing_and_a_bad_name_is_refused() -> 
     user = given(a_user(name="Max"))
     when(user, user.rename, " Max ").then_nothing()
     when(user, user.rename, "Mx").then_error(InvalidFields, fields=["name"])
+    when(user, user.rename, "Max\r\nTo: x@y.test").then_error(InvalidFields, fields=["name"])
 
 
 # --- claims: unique names --------------------------------------------------------------------
