@@ -127,6 +127,8 @@ class Session:
                 self.close(UNAUTHENTICATED, "the API token was revoked")
             case User.Deactivated():
                 self.close(FORBIDDEN, "the account was deactivated")
+            case User.MadePending():
+                self.close(FORBIDDEN, "the account waits for approval again")
             case User.PasswordChanged() if issued_at and issued_at < event.timestamp:
                 self.close(FORBIDDEN, "the password changed: sign in again")
             case User.RoleChanged():

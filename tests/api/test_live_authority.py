@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 
 from commands.services import Commands
 from tests.api.conftest import Accounts, Client, new_ticket
@@ -51,12 +52,13 @@ def closes(action: Callable[[], Any], api_url: str, token: str, *topics: str) ->
         return code
 
 
-def test_a_deactivated_user_is_closed_with_4403(
-    api_url: str, client: Client, accounts: Accounts
+@pytest.mark.parametrize("status", ["deactivated", "pending"])
+def test_a_deactivated_or_pending_user_is_closed_with_4403(
+    api_url: str, client: Client, accounts: Accounts, status: str
 ) -> None:
     user_id, token, _ = newcomer(client, accounts)
     code = closes(lambda: client.patch(f"/users/{user_id}", accounts.admin.token,
-                                       json={"status": "deactivated"}),
+                                       json={"status": status}),
                   api_url, token, "notifications")
     assert code == 4403
 
