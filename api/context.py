@@ -9,7 +9,7 @@ from api.errors import Problem
 from api.live.hub import LiveHub
 from api.metrics import Metrics
 from api.quotas import UploadQuota
-from api.ratelimit import LoginLimiter
+from api.ratelimit import LoginLimiter, Throttle
 from api.services import ApiServices
 from api.tokens import TokenIssuer
 from commands.api_token_store import is_api_token
@@ -26,10 +26,19 @@ class Context:
     live: LiveHub
     metrics: Metrics
     uploads: UploadQuota
+    registrations: Throttle
+    resets_by_address: Throttle
+    resets_by_email: Throttle
 
     @classmethod
     def build(cls, services: ApiServices) -> Context:
         settings = services.settings
+        namespace = settings.redis_namespace
+
+        def throttle(name: str, limit: int) -> Throttle:
+            return Throttle(services.redis, name=name, limit=limit,
+                            window=settings.throttle_window, namespace=namespace)
+
         return cls(
             services=services,
             tokens=TokenIssuer(settings.secret_key, settings.token_lifetime),
@@ -38,6 +47,7 @@ class Context:
                 per_email=settings.login_failures_per_email,
                 per_address=settings.login_failures_per_address,
                 window=settings.login_window,
+                namespace=namespace,
             ),
             live=LiveHub(services.pool),
             metrics=Metrics(services),
@@ -45,7 +55,11 @@ class Context:
                 services.redis,
                 per_window=settings.uploads_per_window,
                 window=settings.upload_window,
+                namespace=namespace,
             ),
+            registrations=throttle("registrations", settings.registrations_per_address),
+            resets_by_address=throttle("resets-by-address", settings.resets_per_address),
+            resets_by_email=throttle("resets-by-email", settings.resets_per_email),
         )
 
     @property
