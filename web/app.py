@@ -19,7 +19,8 @@ from web.errors import error_handlers
 from web.pages import ROUTES
 from web.render import STATIC_DIR
 from web.services import WebServices
-from web.visit import SignInRequired, Web, visit_of
+from web.site import Web
+from web.visit import SignInRequired, visit_of
 
 
 def provide_actor(request: Request[Any, Any, Any]) -> Actor:

@@ -25,8 +25,9 @@ from projections.errors import InvalidQuery
 from projections.outbox import Outbox, rows
 from projections.users import UserFilters
 from web.forms import Form
-from web.pages.tickets import all_projects
-from web.visit import Web, visit_of
+from web.pages.common import all_projects
+from web.site import Web
+from web.visit import visit_of
 
 Query = Annotated[str | None, Parameter(required=False)]
 
