@@ -17,6 +17,7 @@ from litestar.types import ExceptionHandlersMap
 
 from commands import errors as command_errors
 from domain import errors as domain_errors
+from domain.api_tokens import UnknownToken
 from projections.errors import InvalidQuery
 from web.site import Web
 from web.visit import (
@@ -36,6 +37,7 @@ _PAGES: dict[type[Exception], tuple[int, str, str]] = {
     domain_errors.UnknownComment: (404, "Not found", "That comment does not exist."),
     domain_errors.UnknownAttachment: (404, "Not found", "That attachment does not exist."),
     domain_errors.UnknownLink: (404, "Not found", "That link does not exist."),
+    UnknownToken: (404, "Not found", "That token does not exist."),
     domain_errors.AttachmentGone: (410, "Gone", "This attachment was removed from its ticket."),
     UploadTooLarge: (413, "File too large", ""),
     command_errors.Forbidden: (403, "Not allowed", "Your role may not do this."),

@@ -18,6 +18,7 @@ from psycopg import Connection
 from psycopg.rows import DictRow
 
 from commands.errors import Unauthenticated
+from projections import notifications
 from projections.positions import Source, wait_for_position
 from web import csrf
 from web.render import render
@@ -40,6 +41,8 @@ from web.visit import (
     visit_of,
 )
 
+# What the unread count in every page's header reads.
+UNREAD_READS = (notifications.NotificationsProjection.name, "tickets")
 # The form fields and multipart framing around an uploaded file.
 UPLOAD_FORM_SLACK = 64 * 1024
 
@@ -194,6 +197,8 @@ class Web:
         flash = flash_text(visit.flash)
         html = render(template, {
             "me": visit.actor,
+            # Error pages leave it out: they may be answering for a database that is away.
+            "unread": self._unread(visit) if status_code < 400 else None,
             "csrf_field": csrf.FIELD,
             "csrf_token": self.csrf_token(visit),
             "flash": flash,
@@ -204,6 +209,16 @@ class Web:
         })
         return self.respond(request, Response(html, status_code=status_code,
                                               media_type="text/html; charset=utf-8"))
+
+    def _unread(self, visit: Visit) -> int | None:
+        """The header's count of unread notifications (None: not known right now)."""
+        if visit.actor is None:
+            return None
+        try:
+            with self.reading(visit, UNREAD_READS) as conn:
+                return notifications.unread_count(conn, visit.actor)
+        except Unavailable:
+            return None
 
     def redirect(self, request: Request[Any, Any, Any], path: str) -> Response[Any]:
         """303 See Other to `path` (on this site); htmx requests are told to navigate."""

@@ -63,6 +63,13 @@ FLASHES = {
     "detached": "Attachment removed.",
     "message-posted": "Message sent.",
     "marked-read": "Marked read.",
+    "token-revoked": "Token revoked: it no longer works.",
+    "team-created": "Team created.",
+    "team-saved": "Team saved.",
+    "members-saved": "Members saved.",
+    "webhook-deleted": "Webhook deleted.",
+    "webhook-saved": "Webhook saved.",
+    "delivery-retried": "The delivery will be attempted again now.",
     "all-read": "All notifications marked read.",
 }
 

@@ -17,7 +17,15 @@ from domain.values import Priority, Status, TicketType
 from projections import present, tickets
 from projections.errors import InvalidQuery
 from projections.tickets import TicketFilters
-from web.pages.common import LIST_READS, Query, all_projects, assignable, choices, enum_of
+from web.pages.common import (
+    LIST_READS,
+    Query,
+    all_projects,
+    all_teams,
+    assignable,
+    choices,
+    enum_of,
+)
 from web.site import Web
 from web.visit import visit_of
 
@@ -44,6 +52,7 @@ class ListQuery:
 
     q: str | None = None
     project: str | None = None
+    team: str | None = None
     status: str | None = None
     priority: str | None = None
     type: str | None = None
@@ -78,6 +87,7 @@ def ticket_list(
     actor: Actor,
     q: Query = None,
     project: Query = None,
+    team: Query = None,
     status: Query = None,
     priority: Query = None,
     ticket_type: Annotated[str | None, Parameter(query="type", required=False)] = None,
@@ -88,12 +98,12 @@ def ticket_list(
     sort: Query = None,
     cursor: Query = None,
 ) -> Response[Any]:
-    query = ListQuery(q=(q or "").strip()[:200] or None, project=project, status=status,
+    query = ListQuery(q=(q or "").strip()[:200] or None, project=project, team=team, status=status,
                       priority=priority, type=ticket_type, tag=(tag or "").strip() or None,
                       assignee=assignee, reporter=reporter, due_before=due_before,
                       sort=sort or DEFAULT_SORT, cursor=cursor or None)
     visit = visit_of(request)
-    with web.reading(visit, LIST_READS) as conn:
+    with web.reading(visit, (*LIST_READS, "teams")) as conn:
         known_projects = all_projects(conn)
         by_key = {p.key: p for p in known_projects}
         project_id = None
@@ -106,8 +116,13 @@ def ticket_list(
             before = date.fromisoformat(query.due_before) if query.due_before else None
         except ValueError:
             raise InvalidQuery("due_before", "must be a date (YYYY-MM-DD)") from None
+        try:
+            team_id = UUID(query.team) if query.team else None
+        except ValueError:
+            raise InvalidQuery("team", "is not a team id") from None
         filters = TicketFilters(
             project_id=project_id,
+            team_id=team_id,
             status=enum_of(Status, query.status, "status"),
             priority=enum_of(Priority, query.priority, "priority"),
             type=enum_of(TicketType, query.type, "type"),
@@ -120,6 +135,7 @@ def ticket_list(
         )
         page = tickets.list_tickets(conn, filters, actor, PAGE_SIZE, query.cursor)
         people = assignable(conn) if actor.works_tickets else []
+        known_teams = all_teams(conn)
         named = present.refs(conn, [u for u in (filters.assignee_id, filters.reporter_id) if u])
     project_names = {p.id: p for p in known_projects}
     return web.page(request, "tickets.html", {
@@ -130,6 +146,7 @@ def ticket_list(
         "projects": [p for p in known_projects if not p.archived or p.key == query.project],
         "project_names": project_names,
         "people": people,
+        "teams": known_teams,
         "named": named,
         "sorts": SORTS,
         "statuses": choices(Status),
