@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from api.errors import Problem
+from api.live.browser import BrowserSessions
 from api.live.hub import LiveHub
 from api.metrics import Metrics
 from api.quotas import UploadQuota
@@ -26,9 +27,12 @@ class Context:
     live: LiveHub
     metrics: Metrics
     uploads: UploadQuota
+    # The web app's sessions, when it is mounted: a page's cookie opens `/ws`.
+    browser_sessions: BrowserSessions | None = None
 
     @classmethod
-    def build(cls, services: ApiServices) -> Context:
+    def build(cls, services: ApiServices, browser_sessions: BrowserSessions | None = None
+              ) -> Context:
         settings = services.settings
         return cls(
             services=services,
@@ -46,6 +50,7 @@ class Context:
                 per_window=settings.uploads_per_window,
                 window=settings.upload_window,
             ),
+            browser_sessions=browser_sessions,
         )
 
     @property

@@ -41,6 +41,7 @@ from web.visit import (
     visit_of,
 )
 
+MIN_POSITION_HEADER = "trail-min-position"
 # What the unread count in every page's header reads.
 UNREAD_READS = (notifications.NotificationsProjection.name, "tickets")
 # The form fields and multipart framing around an uploaded file.
@@ -110,6 +111,11 @@ class Web:
             raise Unavailable("sessions cannot be checked right now") from None
         raw_position = request.cookies.get(POSITION_COOKIE, "")
         visit.position = int(raw_position) if raw_position.isdigit() else None
+        # A page refreshing itself for a live event asks for the read models to show it too
+        # (the API's header; the wait is bounded the same way).
+        asked = request.headers.get(MIN_POSITION_HEADER, "")
+        if asked.isdigit() and len(asked) < 20:
+            visit.position = max(visit.position or 0, int(asked))
         if FLASH_COOKIE in request.cookies:
             visit.flash = request.cookies[FLASH_COOKIE][:200]
             visit.delete_cookie(FLASH_COOKIE)

@@ -57,6 +57,9 @@ def render_ticket(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response[Any]:
+    # Live updates follow from here: the page shows at least what was recorded up to it, and
+    # is refreshed for anything after it (taken first, so nothing falls in between).
+    live_after = web.commands.store.current_position()
     ticket_id = resolve(web, key)
     current = web.commands.tickets.get(actor, ticket_id)
     chosen: int | None = None
@@ -125,6 +128,7 @@ def render_ticket(
         "uploads": web.commands.attachments.storage is not None,
         "upload_limit": getattr(web.commands.attachments.storage, "max_bytes", 0),
         "notice": notice,
+        "live_after": live_after,
     }, status_code=status_code)
 
 
