@@ -12,6 +12,7 @@ from api.quotas import UploadQuota
 from api.ratelimit import LoginLimiter, Throttle
 from api.services import ApiServices
 from api.tokens import TokenIssuer
+from api.waiting import PositionWaits
 from commands.api_token_store import is_api_token
 from commands.errors import Unauthenticated
 from commands.permissions import Actor
@@ -29,6 +30,7 @@ class Context:
     registrations: Throttle
     resets_by_address: Throttle
     resets_by_email: Throttle
+    waits: PositionWaits
 
     @classmethod
     def build(cls, services: ApiServices) -> Context:
@@ -60,6 +62,7 @@ class Context:
             registrations=throttle("registrations", settings.registrations_per_address),
             resets_by_address=throttle("resets-by-address", settings.resets_per_address),
             resets_by_email=throttle("resets-by-email", settings.resets_per_email),
+            waits=PositionWaits(services.pool.conninfo),
         )
 
     @property
