@@ -80,10 +80,12 @@ class Context:
         return self.commands.accounts.actor(user_id, issued_at)
 
     def subject(self, token: str) -> UUID | None:
-        """The user a valid bearer token names, whatever the account's state; None otherwise."""
+        """The user a bearer token may act for now; None for a token that may not (forged,
+        expired, revoked, voided by a password change, or its account deactivated or
+        pending). The scope of `Idempotency-Key`: a stored answer is replayed only to a
+        caller that may still act, so a token that lost its authority gets its 401, never
+        the answer it once had."""
         try:
-            if is_api_token(token):
-                return self.commands.api_tokens.holder(token)
-            return self.tokens.subject(token)
+            return self.caller(token).id
         except (Problem, Unauthenticated):
             return None
