@@ -29,7 +29,7 @@ from domain.project import Project
 from domain.ticket import Ticket
 from domain.ticket_edit import ticket_id_for
 from domain.user import User
-from domain.values import DONE, Stamp
+from domain.values import DONE, Stamp, clean_assignees
 
 Change = Callable[[Ticket, Stamp], None]
 
@@ -178,7 +178,13 @@ class Tickets(TicketReferences):
             raise
 
     def _assignee_errors(self, field: str, user_ids: Sequence[UUID]) -> list[FieldError]:
-        for user_id in user_ids:
+        # Bounded and deduplicated before any user is loaded: 5,000 copies of one id cost one
+        # load, and a list past the bound costs none.
+        errors: list[FieldError] = []
+        unique = clean_assignees(errors, field, user_ids)
+        if errors:
+            return errors
+        for user_id in unique:
             user = self._find(User, user_id)
             if user is None or not user.can_be_assigned:
                 return [FieldError(field, f"{user_id} is not an active developer or admin")]
