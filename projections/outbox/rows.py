@@ -150,12 +150,16 @@ def claim(conn: Conn, email_id: UUID) -> Claimed | None:
     return Claimed(email_id, row[1], row[2], row[3], row[4])
 
 
+# A password-reset token, and the link that carries it, in a row done with (sent, or failed
+# for good): dropped, so no copy of it outlives the email (backups, database dumps). A failed
+# reset email is not sent again with its old token: its owner asks for a new one.
+_DROP_SECRETS = "payload = payload - 'token' - 'link'"
+
+
 def mark_sent(conn: Conn, email_id: UUID, attempts: int) -> None:
-    # A sent row is never rendered again: drop a password-reset token so no copy of it
-    # outlives the email (backups, database dumps).
     conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = %s, "
-        "last_error = NULL, payload = payload - 'token' WHERE id = %s",
+        f"last_error = NULL, {_DROP_SECRETS} WHERE id = %s",
         (attempts, email_id),
     )
 
@@ -170,7 +174,8 @@ def mark_retry(conn: Conn, email_id: UUID, attempts: int, error: str, delay: flo
 
 def mark_failed(conn: Conn, email_id: UUID, attempts: int, error: str) -> None:
     conn.execute(
-        "UPDATE outbox SET status = 'failed', attempts = %s, last_error = %s WHERE id = %s",
+        f"UPDATE outbox SET status = 'failed', attempts = %s, last_error = %s, {_DROP_SECRETS} "
+        "WHERE id = %s",
         (attempts, error, email_id),
     )
 
