@@ -72,7 +72,12 @@ def test_the_backlog_of_an_smtp_outage_goes_out_when_the_server_is_back(
         # two attempts allowed nothing has failed for good however long this lasts.
         _wait(lambda: _probes_seen(db, tickets) >= 1)
         time.sleep(2)
-        assert _rows(db, tickets) == [("pending", 1, True)] * EMAILS
+        # One row may be in the hands of a probe right now (queued, or sending with the
+        # probe's attempt counted until it fails): none is done, none lost an attempt.
+        rows = _rows(db, tickets)
+        assert all(status in ("pending", "queued", "sending") for status, _, _ in rows), rows
+        resting = [row for row in rows if row[0] == "pending"]
+        assert len(resting) >= EMAILS - 1 and all(row[1:] == (1, True) for row in resting), rows
     finally:
         smtp.start()
 
