@@ -7,6 +7,7 @@ Litestar's own decode only ever sees a body that passes.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -83,11 +84,17 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+@functools.cache
+def _fields(struct: type[msgspec.Struct]) -> dict[str, msgspec.structs.FieldInfo]:
+    # msgspec resolves the Struct's annotations through `typing` on every call: once per type.
+    return {f.encode_name: f for f in msgspec.structs.fields(struct)}
+
+
 def shape_issues(value: Any, struct: type[msgspec.Struct]) -> list[FieldIssue]:
     """Every way `value` (decoded JSON) fails to be a `struct`: unknown, missing, mistyped."""
     if not isinstance(value, dict):
         return [FieldIssue("body", "must be a JSON object")]
-    fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+    fields = _fields(struct)
     issues = [
         FieldIssue(name, "is not a field of this request")
         for name in value

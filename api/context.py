@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from api.errors import Problem
+from api.live.browser import BrowserSessions
 from api.live.hub import LiveHub
 from api.metrics import Metrics
 from api.quotas import UploadQuota
@@ -31,9 +32,12 @@ class Context:
     resets_by_address: Throttle
     resets_by_email: Throttle
     waits: PositionWaits
+    # The web app's sessions, when it is mounted: a page's cookie opens `/ws`.
+    browser_sessions: BrowserSessions | None = None
 
     @classmethod
-    def build(cls, services: ApiServices) -> Context:
+    def build(cls, services: ApiServices, browser_sessions: BrowserSessions | None = None
+              ) -> Context:
         settings = services.settings
         namespace = settings.redis_namespace
 
@@ -62,6 +66,7 @@ class Context:
             registrations=throttle("registrations", settings.registrations_per_address),
             resets_by_address=throttle("resets-by-address", settings.resets_per_address),
             resets_by_email=throttle("resets-by-email", settings.resets_per_email),
+            browser_sessions=browser_sessions,
             waits=PositionWaits(services.pool.conninfo),
         )
 

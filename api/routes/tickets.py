@@ -87,7 +87,8 @@ def _ticket_answer(
 ) -> Response[TicketView]:
     """The ticket as the command saved it: its `ETag` is the version this command wrote."""
     location = f"/tickets/{outcome.id}" if status_code == 201 else None
-    return answer(ticket_view(context, outcome.aggregate), outcome.position,
+    view = ticket_view(context, outcome.aggregate, new=status_code == 201)
+    return answer(view, outcome.position,
                   status_code=status_code, location=location, version=outcome.version)
 
 
