@@ -170,7 +170,7 @@ def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) 
         return InvalidInput(FieldIssue(e.field, e.message) for e in error.errors)
     if isinstance(error, InvalidQuery):
         return invalid(error.field, error.message)
-    if isinstance(error, command_errors.TooManyLogins):
+    if isinstance(error, command_errors.TooManyRequests):
         return Problem(429, str(error), kind="too-many-requests",
                        headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, command_errors.LoginsUnavailable):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
@@ -25,6 +26,7 @@ def position_source(context: Context) -> Source:
     return cast(Source, context.services.pool)
 
 
+_POSITION = re.compile(r"^[0-9]{1,18}$")
 # A route handler's `opt` key naming the read models it reads (`waits_for`).
 READS_OPT = "reads"
 
@@ -44,9 +46,10 @@ async def wait_before(request: Request[Any, Any, Any], context: Context) -> None
     `wait_for_reads`, as before."""
     names = request.route_handler.opt.get(READS_OPT)
     raw = request.headers.get(MIN_POSITION_HEADER)
-    if request.method != "GET" or not names or raw is None or not raw.strip().isdigit():
-        return  # a malformed value is the parameter's 422, from Litestar
-    position = int(raw)
+    value = (raw or "").strip()
+    if request.method != "GET" or not names or not _POSITION.match(value):
+        return  # absent, or a malformed value: the parameter's 422, from Litestar
+    position = int(value)
     waits = context.waits
     waits.start()
     if await waits.wait_async(caller.get(), names, position, 0):

@@ -40,12 +40,20 @@ class InvalidResetToken(CommandError):
     """A password-reset token that is unknown, used or expired."""
 
 
-class TooManyLogins(CommandError):
+class TooManyRequests(CommandError):
+    """Past a limit on requests of some kind; wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int, detail: str) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+
+class TooManyLogins(TooManyRequests):
     """Too many failed sign-ins for an email or from an address; wait `retry_after` seconds."""
 
     def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(f"too many failed logins; try again in {retry_after} seconds")
+        super().__init__(retry_after,
+                         f"too many failed logins; try again in {retry_after} seconds")
 
 
 class LoginsUnavailable(CommandError):

@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import FieldError, TransitionNotAllowed, require
 from domain.stamped import StampedAggregate
-from domain.values import Stamp
+from domain.values import Stamp, is_one_line
 
 URL_MAX = 2000
 EVENT_TYPES_MAX = 100
@@ -37,7 +37,7 @@ def clean_url(errors: list[FieldError], value: str) -> str:
     elif parts.username is not None or parts.password is not None:
         # The URL is recorded in the log: credentials in it would be a secret in an event.
         errors.append(FieldError("url", "must not carry credentials; deliveries are signed"))
-    elif any(c.isspace() or ord(c) < 32 for c in url):
+    elif not is_one_line(url) or any(c.isspace() for c in url):
         errors.append(FieldError("url", "must not contain spaces or control characters"))
     return url
 

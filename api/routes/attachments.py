@@ -231,3 +231,4 @@ def _ticket_of(context: Context, attachment_id: UUID, min_position: int | None) 
 
 ROUTES = [add_attachment, list_attachments, download_attachment, remove_attachment]
 waits_for(LIST_READS, list_attachments)
+waits_for(FIND_READS, download_attachment)

@@ -65,6 +65,8 @@ def test_a_position_beyond_the_head_is_422_at_once(
     assert time.monotonic() - started < 2
     assert_invalid(response, "Trail-Min-Position")
     assert_invalid(_get(api_url, people["admin"], 999_999_999), "Trail-Min-Position")
+    for huge in ("9" * 19, "9" * 5_000):
+        assert_invalid(_get(api_url, people["admin"], huge), "Trail-Min-Position")
 
 
 def test_a_position_within_the_head_waits_its_bound_then_503(

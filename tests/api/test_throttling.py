@@ -3,7 +3,9 @@ per client address, password-reset emails per email and per address (429 with Re
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -61,3 +63,19 @@ def test_reset_emails_are_limited_per_email_and_per_address(
     refused = client.post("/auth/password-reset", json={"email": "nobody99@example.com"})
     assert_problem(refused, 429)
     assert 0 < int(refused.headers["retry-after"]) <= 3600
+
+
+def test_parallel_wrong_passwords_are_counted_before_they_are_checked(client: Client) -> None:
+    """The email's limit is 5: of 12 wrong passwords sent at once, at most 5 are checked (401);
+    the others are refused (429) without a check. (An unknown email answers as a wrong
+    password does, and counts the same.)"""
+    barrier = threading.Barrier(12)
+
+    def guess(n: int) -> int:
+        barrier.wait()
+        return client.http.post("/auth/token", json={
+            "email": "parallel@example.com", "password": f"wrong guess {n}"}).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = sorted(pool.map(guess, range(12)))
+    assert answers == [401] * 5 + [429] * 7
