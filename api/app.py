@@ -19,7 +19,8 @@ from api.context import Context
 from api.docs import BEARER, docs_routes, openapi_config
 from api.errors import EXCEPTION_HANDLERS
 from api.hooks import AUTHENTICATED, before_request, provide_actor, provide_context
-from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.idempotency import IdempotencyMiddleware
+from api.idempotency_store import IdempotencyStore
 from api.live.browser import BROWSER_SESSIONS, BrowserSessions
 from api.metrics import metrics_endpoint
 from api.observe import REQUEST_ID, RequestObserver, secure_headers
