@@ -9,7 +9,6 @@ from api.errors import Problem
 from api.live.browser import BrowserSessions
 from api.live.hub import LiveHub
 from api.metrics import Metrics
-from api.quotas import UploadQuota
 from api.ratelimit import LoginLimiter, Throttle
 from api.services import ApiServices
 from api.tokens import TokenIssuer
@@ -27,7 +26,7 @@ class Context:
     limiter: LoginLimiter
     live: LiveHub
     metrics: Metrics
-    uploads: UploadQuota
+    uploads: Throttle
     registrations: Throttle
     resets_by_address: Throttle
     resets_by_email: Throttle
@@ -57,12 +56,10 @@ class Context:
             ),
             live=LiveHub(services.pool),
             metrics=Metrics(services),
-            uploads=UploadQuota(
-                services.redis,
-                per_window=settings.uploads_per_window,
-                window=settings.upload_window,
-                namespace=namespace,
-            ),
+            # Each upload costs a hash over up to TRAIL_MAX_UPLOAD_MB and an email to every
+            # assignee of its ticket: one account must not flood a ticket's people.
+            uploads=Throttle(services.redis, name="uploads", limit=settings.uploads_per_window,
+                             window=settings.upload_window, namespace=namespace),
             registrations=throttle("registrations", settings.registrations_per_address),
             resets_by_address=throttle("resets-by-address", settings.resets_per_address),
             resets_by_email=throttle("resets-by-email", settings.resets_per_email),

@@ -94,7 +94,7 @@ async def add_attachment(
     version = expected_version(if_match)
     # Refused before a byte of the file is read: a hidden ticket, an archived project.
     await to_thread.run_sync(context.commands.attachments.admit, actor, ticket_uuid, version)
-    await to_thread.run_sync(context.uploads.take, actor.id)
+    await to_thread.run_sync(context.uploads.take, str(actor.id), "uploads")
     read = body_reader(request.stream())
 
     def upload() -> Outcome[Ticket]:

@@ -1,4 +1,5 @@
-"""The per-user upload quota, counted in the real Redis the API uses."""
+"""The per-user upload quota (a `Throttle` keyed by user), counted in the real Redis the API
+uses."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from api.errors import Problem
-from api.quotas import UploadQuota
+from commands.errors import TooManyRequests
+from commands.throttles import Throttle
 
 
 @pytest.fixture
@@ -24,28 +25,28 @@ def client(redis_url: str) -> Iterator[redis.Redis]:
 
 def test_a_user_past_the_quota_is_told_when_to_come_back(client: redis.Redis) -> None:
     namespace = f"test-{uuid.uuid4().hex}"
-    quota = UploadQuota(client, per_window=2, window=timedelta(minutes=10), namespace=namespace)
-    user, other = uuid.uuid4(), uuid.uuid4()
+    quota = Throttle(client, name="uploads", limit=2, window=timedelta(minutes=10),
+                     namespace=namespace)
+    user, other = str(uuid.uuid4()), str(uuid.uuid4())
     try:
-        quota.take(user)
-        quota.take(user)
-        with pytest.raises(Problem) as refused:
-            quota.take(user)
-        quota.take(other)
+        quota.take(user, "uploads")
+        quota.take(user, "uploads")
+        with pytest.raises(TooManyRequests) as refused:
+            quota.take(user, "uploads")
+        quota.take(other, "uploads")
     finally:
         client.delete(*client.scan_iter(f"{namespace}:*"))
 
-    assert refused.value.status == 429
-    assert 0 < int(refused.value.headers["Retry-After"]) <= 600
+    assert 0 < refused.value.retry_after <= 600
 
 
 def test_without_redis_uploads_go_on(caplog: pytest.LogCaptureFixture) -> None:
     # Nothing listens on port 9: the connection is refused at once.
     gone = redis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=1,
                        retry=Retry(NoBackoff(), 0))
-    quota = UploadQuota(gone, per_window=1, window=timedelta(minutes=1))
+    quota = Throttle(gone, name="uploads", limit=1, window=timedelta(minutes=1))
 
-    quota.take(uuid.uuid4())
-    quota.take(uuid.uuid4())
+    quota.take(str(uuid.uuid4()), "uploads")
+    quota.take(str(uuid.uuid4()), "uploads")
 
-    assert "upload quota not applied" in caplog.text
+    assert "uploads limit not applied" in caplog.text
