@@ -136,6 +136,8 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
             cors_origins=settings.cors_origins,
             migrations=migration_ids(),
             max_upload_bytes=settings.max_upload_bytes,
+            registrations_per_address=settings.registrations_per_hour,
+            redis_namespace=settings.redis_namespace,
         ),
         send_password_reset=send_password_reset,
         blobs=storage.blobs,
@@ -161,6 +163,7 @@ def web_services(settings: Settings, api: ApiServices) -> WebServices:
             per_email=limits.login_failures_per_email,
             per_address=limits.login_failures_per_address,
             window=limits.login_window,
+            namespace=limits.redis_namespace,
         ),
         settings=WebSettings(
             secret_key=limits.secret_key,
