@@ -65,8 +65,9 @@ class Mailer:
                 if attempt is None:
                     return
                 with conn.transaction():
-                    if attempts.hold(conn, attempt):
-                        self._deliver(conn, attempt)
+                    sent = attempts.hold(conn, attempt) and self._deliver(conn, attempt)
+                if sent:
+                    self._release_deferred(conn)
         except psycopg.errors.LockNotAvailable:
             log.info("email %s is being sent by another worker", email_id)
         except DATABASE_DOWN as error:
@@ -77,7 +78,8 @@ class Mailer:
             raise DatabaseUnavailable(str(error)) from error
 
     def _deliver(self, conn: psycopg.Connection[tuple[object, ...]],
-                 attempt: attempts.Attempt) -> None:
+                 attempt: attempts.Attempt) -> bool:
+        """Send, and record the outcome in the caller's transaction; True once sent."""
         try:
             message = self.renderer.render(attempt.id, attempt.subject, attempt.payload(),
                                            attempt.position)
@@ -90,7 +92,8 @@ class Mailer:
             self._deferred(conn, attempt, error)
         else:
             attempts.mark_sent(conn, attempt.id)
-            self._release_deferred(conn)
+            return True
+        return False
 
     def _deferred(self, conn: psycopg.Connection[tuple[object, ...]],
                   attempt: attempts.Attempt, error: TransientError) -> None:
@@ -111,7 +114,14 @@ class Mailer:
             if now - self._released_at < RELEASE_EVERY:
                 return
             self._released_at = now
-        released = attempts.release_deferred(conn)
+        # In a transaction of its own, after the email's: whatever happens to the release (two
+        # workers releasing at once may deadlock), the email stays recorded as sent.
+        try:
+            with conn.transaction():
+                released = attempts.release_deferred(conn)
+        except psycopg.Error as error:
+            log.warning("could not release the emails an outage deferred: %s", error)
+            return
         if released:
             log.info("the mail server is back: %d deferred email(s) are due now", released)
 

@@ -6,66 +6,21 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import psycopg
 import pytest
 import redis
 
 from commands.messages import EditTicket
-from runtime.settings import Settings
+from tests.email.conftest import WorkerProcess
 from tests.email.support import Mailbox, People, for_ticket
-from tests.services import REPO_ROOT
 from workers.config import Delivery
 
 pytestmark = pytest.mark.usefixtures("notifier")
 
 DB = psycopg.Connection[tuple[object, ...]]
-WorkerProcess = Callable[[], subprocess.Popen[bytes]]
-
-
-@pytest.fixture
-def spawn_worker(
-    scratch_database_url: str, redis_url: str, settings: Settings, delivery: Delivery,
-    tmp_path: Path,
-) -> Iterator[WorkerProcess]:
-    """Starts `trail worker` processes (one thread each); kills any still running at the end."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_database_url,
-        "REDIS_URL": redis_url,
-        "SMTP_URL": str(settings.smtp_url),
-        "TRAIL_MAIL_FROM": settings.mail_from,
-        "TRAIL_BASE_URL": str(settings.base_url),
-        "TRAIL_DATA_DIR": str(tmp_path),
-        "TRAIL_EMAIL_NAMESPACE": delivery.namespace,
-        "TRAIL_EMAIL_REQUEUE_AFTER": str(delivery.requeue_after),
-        "TRAIL_EMAIL_MIN_BACKOFF": str(delivery.min_backoff),
-        "TRAIL_EMAIL_MAX_BACKOFF": str(delivery.max_backoff),
-    }
-    started: list[subprocess.Popen[bytes]] = []
-
-    def spawn() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from runtime.cli_email import worker_command as c; c()",
-             "--threads", "1"],
-            env=env, cwd=REPO_ROOT,
-        )
-        started.append(process)
-        return process
-
-    yield spawn
-    for process in started:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _status(db: DB, ticket_id: object) -> list[tuple[object, ...]]:
