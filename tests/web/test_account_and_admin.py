@@ -127,3 +127,29 @@ def test_admins_form_a_team_whose_members_see_its_tickets(
     # Not an admin: the page does not exist.
     response = rita.goto("/manage/teams")
     assert response is not None and response.status == 404
+
+
+def test_paths_nothing_answers_are_a_page_for_browsers_and_a_problem_for_clients(
+    browser: Browser, web_url: str, client: Client, accounts: Accounts,
+    project: dict[str, Any],
+) -> None:
+    ticket = new_ticket(client, accounts.reporter.token, project["id"])
+    page = sign_in(browser, web_url, accounts.reporter.email)
+    for path in ("/nowhere", "/nowhere/at/all", "/t/NOPE-1",
+                 f"/t/{ticket['key']}?version=99"):
+        response = page.goto(path)
+        assert response is not None and response.status == 404, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+        expect(page.get_by_role("link", name="Go to your tickets")).to_be_visible()
+    assert_accessible(page)
+    # Not allowed is a page too.
+    response = page.goto("/dashboard")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    assert_accessible(page)
+    # The API's clients get its problem documents, as before.
+    answer = client.get("/nowhere", accounts.reporter.token)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert client.delete("/tickets", accounts.reporter.token).status_code == 405
