@@ -44,7 +44,9 @@ def test_a_reporter_files_a_ticket_with_a_screenshot(
     link = attachments.get_by_role("link", name="blank cart.png")
     expect(link).to_be_visible()
     expect(attachments.locator("img")).to_have_count(1)
-    expect(page.locator(".timeline")).to_contain_text("Attachments")
+    # The history names the file, not its id.
+    expect(page.locator(".timeline")).to_contain_text("attached a file")
+    expect(page.locator(".timeline")).to_contain_text("Attachments: none → blank cart.png")
     assert_accessible(page)
     # The bytes come back as a download, exactly as sent.
     href = link.get_attribute("href")
@@ -114,6 +116,7 @@ def test_links_subtasks_and_watching(
     page.get_by_role("button", name="Link", exact=True).click()
     expect(links).to_contain_text("Blocked by")
     expect(links.get_by_role("link", name=blocker["key"])).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text(f"blocked by {blocker['key']}")
     # A subtask: the new-ticket form comes with the parent filled in.
     links.get_by_role("link", name="Add a subtask").click()
     expect(page.get_by_label("Parent ticket")).to_have_value(parent["key"])
