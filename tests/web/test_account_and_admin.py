@@ -120,6 +120,16 @@ def test_admins_form_a_team_whose_members_see_its_tickets(
     expect(rita.locator(".ticket-list")).to_contain_text("The app crashes on launch")
     page.goto("/manage/teams")
     expect(page.locator(f"#team-{team_id}")).to_contain_text("2")
+    # The dashboard counts the team's tickets as `/stats?team_id=` does.
+    figures = client.get(f"/stats?team_id={team_id}", accounts.admin.token,
+                         headers={"Trail-Min-Position": answer.headers["Trail-Position"]}).json()
+    page.goto(f"/dashboard?team={team_id}")
+    expect(page.get_by_label("Team", exact=True)).to_have_value(team_id)
+    created = sum(d["count"] for d in figures["created_per_day"])
+    assert created == 1
+    expect(page.locator("[data-figure=created]")).to_have_text(str(created))
+    assert_accessible(page)
+    page.goto("/manage/teams")
     # A name taken already is an error under its input.
     page.get_by_label("Name").fill("mobile")
     page.get_by_role("button", name="Create team").click()
