@@ -140,3 +140,32 @@ def test_links_subtasks_and_watching(
     watchers.get_by_role("button", name="Stop watching").click()
     expect(watchers.get_by_role("button", name="Watch")).to_be_visible()
     expect(watchers).not_to_contain_text("Dev Eloper")
+
+
+def test_the_edit_form_offers_parent_and_team_to_developers_with_errors_inline(
+    browser: Browser, web_url: str, client: Client, accounts: Accounts,
+    project: dict[str, Any],
+) -> None:
+    admin = accounts.admin.token
+    team = client.post("/teams", admin, json={"name": "Search squad"})
+    assert team.status_code == 201
+    parent = new_ticket(client, admin, project["id"], title="Better search")
+    child = new_ticket(client, admin, project["id"], title="Index comments",
+                       parent_id=parent["id"])
+    page = sign_in(browser, web_url, accounts.developer.email,
+                   start=f"/t/{parent['key']}/edit")
+    # A parent that would make the ticket its own ancestor: refused under the input.
+    page.get_by_label("Parent ticket").fill(child["key"])
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#e-parent")).to_contain_text("its own ancestor")
+    expect(page.get_by_label("Parent ticket")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    page.get_by_label("Parent ticket").fill("")
+    page.get_by_label("Team").select_option(label="Search squad")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page).to_have_url(re.compile(rf"/t/{parent['key']}$"))
+    expect(page.locator(".timeline")).to_contain_text("Team: none → Search squad")
+    # A reporter's form has neither.
+    reporter = sign_in(browser, web_url, accounts.reporter.email, start="/t/new")
+    expect(reporter.get_by_label("Parent ticket")).to_have_count(0)
+    expect(reporter.get_by_label("Team")).to_have_count(0)
