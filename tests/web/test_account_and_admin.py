@@ -137,6 +137,20 @@ def test_admins_form_a_team_whose_members_see_its_tickets(
     # Not an admin: the page does not exist.
     response = rita.goto("/manage/teams")
     assert response is not None and response.status == 404
+    response = rita.goto(f"/manage/teams/{team_id}")
+    assert response is not None and response.status == 404
+    # The team's lead, a developer, sets its members from its account.
+    lead = sign_in(browser, web_url, accounts.developer.email, start="/account")
+    lead.get_by_role("link", name=re.compile("set its members")).click()
+    expect(lead).to_have_url(re.compile(rf"/manage/teams/{team_id}$"))
+    expect(lead.get_by_role("navigation", name="Admin sections")).to_have_count(0)
+    expect(lead.get_by_label("Name")).to_have_count(0)
+    assert_accessible(lead)
+    lead.get_by_role("checkbox", name=re.compile("Rita Reporter")).uncheck()
+    lead.get_by_role("button", name="Save members").click()
+    expect(lead.get_by_role("status").first).to_contain_text("Members saved")
+    response = rita.goto(f"/t/{theirs['key']}")
+    assert response is not None and response.status == 404
 
 
 def test_paths_nothing_answers_are_a_page_for_browsers_and_a_problem_for_clients(
