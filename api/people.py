@@ -30,11 +30,13 @@ def ref(context: Context, user_id: UUID) -> UserRef:
         return present.ref(conn, user_id)
 
 
-def ticket_view(context: Context, ticket: Ticket) -> TicketView:
+def ticket_view(context: Context, ticket: Ticket, *, new: bool = False) -> TicketView:
     """The view of a ticket aggregate (a command's answer, `?version=`, `?as_of=`). Its
-    `progress` is the subtasks' as the read side has them now, whatever version is shown."""
+    `progress` is the subtasks' as the read side has them now, whatever version is shown; a
+    ticket just created has no subtasks yet (a parent must exist first), so none is asked for."""
     with context.services.pool.connection() as conn:
-        return present.ticket_view(conn, ticket, tickets.progress_of(conn, ticket.id))
+        progress = None if new else tickets.progress_of(conn, ticket.id)
+        return present.ticket_view(conn, ticket, progress)
 
 
 TicketRef = Annotated[

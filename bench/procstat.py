@@ -124,7 +124,7 @@ def vanished(start: Snapshot, end: Snapshot, prefix: str) -> int:
 
 # --------------------------------------------------------------------------- labels
 
-TRAIL_ROLES = ("serve", "api", "projector", "notifier", "worker")
+TRAIL_ROLES = ("serve", "api", "projector", "notifier", "worker", "webhooks")
 
 
 def trail_classifier(serve_pid: int) -> Callable[[int, list[str]], str]:

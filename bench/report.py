@@ -158,11 +158,11 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
     print()
     print("ms of CPU per request (window; 'settled' = from the window's start until projections "
           "and emails caught up)")
-    cols = ("api", "projector", "notifier", "worker", "serve")
+    cols = ("api", "projector", "notifier", "worker", "webhooks", "serve")
     print(f"{'scenario':<12}{'C':>3}" + "".join(f"{c:>10}" for c in cols)
           + f"{'app':>8}{'postgres':>10}{'redis':>8}{'sum':>8}{'settled':>9}"
           f"{'loadgen':>9}{'pg exited':>10}{'pg other':>10}{'pg meas.':>10}")
-    print("-" * 157)
+    print("-" * 167)
     for f in rows:
         per = f["cpu_ms_per_req"]
         bare = f["scenario"].startswith("bare")
@@ -183,10 +183,10 @@ def print_tables(cells: list[Cell], run: dict[str, Any]) -> None:
           f"{run.get('processes')}; API access-log lines {run.get('access_log_lines')}")
     print()
     print("PostgreSQL's ms of CPU per request, by the client its backends serve")
-    pg_cols = ("api", "projector", "notifier", "worker", "bare")
+    pg_cols = ("api", "projector", "notifier", "worker", "webhooks", "bare")
     print(f"{'scenario':<12}{'C':>3}" + "".join(f"{c:>10}" for c in pg_cols)
           + f"{'unknown':>10}{'server':>10}{'postgres':>10}")
-    print("-" * 105)
+    print("-" * 115)
     for f in rows:
         per = f["cpu_ms_per_req"]
         print(f"{f['scenario']:<12}{f['concurrency']:>3}"

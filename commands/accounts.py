@@ -20,7 +20,7 @@ from commands.errors import AccountPending, Forbidden, InvalidResetToken, Unauth
 from commands.messages import ChangeUser, ChoosePreferences, RegisterUser
 from commands.permissions import Actor, require_admin, require_self_or_admin
 from domain.claim import Claim, claim_id
-from domain.errors import FieldError, require
+from domain.errors import FieldError, NameTaken, require
 from domain.user import User
 from domain.values import Role, UserStatus, clean_name, normalise_email
 
@@ -47,10 +47,17 @@ class Accounts(Service):
         email = _checked_email(errors, command.email)
         errors += password_errors("password", command.password)
         require(errors)
+        if self._claim_holder("email", email) is not None:
+            # Known before any hash is computed: a duplicate costs no argon2 hash.
+            raise NameTaken("email is already taken")
         user_id = self.new_id()
-        # The hash goes first: a crash before the save leaves an orphan hash nobody can use.
-        self.credentials.set_password(user_id, command.password, self.clock())
-        return self._retrying(lambda: self._register(user_id, name, email), "account")
+        password_hash = self.credentials.hash(command.password)
+        outcome = self._retrying(lambda: self._register(user_id, name, email), "account")
+        # Stored once the account exists, so a registration that loses (a duplicate, even a
+        # concurrent one) leaves no hash behind. A crash in between leaves an account with no
+        # password, which a password reset sets.
+        self.credentials.store_hash(user_id, password_hash, self.clock())
+        return outcome
 
     def _register(self, user_id: UUID, name: str, email: str) -> Outcome[User]:
         stamp = self._stamp(user_id)
@@ -82,14 +89,15 @@ class Accounts(Service):
 
     def actor(
         self, user_id: UUID, authenticated_at: datetime | None = None, *,
-        whole_seconds: bool = True,
+        whole_seconds: bool = False,
     ) -> Actor:
         """The caller as it is now: a deactivated or pending account acts no more, and access
         granted before its latest password change (`authenticated_at`) is void.
 
-        Tokens carry whole seconds (`whole_seconds`): access granted in the second of the
-        change is then given the benefit of the doubt. A caller that knows the moment exactly
-        (the web app's sessions keep milliseconds) has it compared exactly."""
+        The moment is compared exactly (access tokens carry microseconds, the web app's
+        sessions milliseconds), so access granted earlier in the very second of a password
+        reset dies with it. `whole_seconds` compares whole seconds only, which gives such
+        access the benefit of the doubt: no caller of Trail's own asks for that."""
         user = self._find(User, user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("this account may not act")

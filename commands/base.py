@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -28,6 +28,7 @@ from domain.claim import Claim, claim_id
 from domain.errors import NameTaken
 from domain.values import Stamp
 from eventlog.codec import JsonEventMapper
+from eventlog.reading import events_of_each
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -103,6 +104,18 @@ class Service:
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
+
+    def _find_each(self, cls: type[A], aggregate_ids: Sequence[UUID]) -> dict[UUID, A]:
+        """The aggregates of `aggregate_ids` that exist and are `cls`, read in one query: for
+        checks about several at once, not for changing them."""
+        with self.store.datastore.transaction(commit=False) as cur:
+            events = events_of_each(cur, aggregate_ids)
+        found: dict[UUID, A] = {}
+        for aggregate_id, stream in events.items():
+            aggregate = project_aggregate(None, stream)
+            if isinstance(aggregate, cls):
+                found[aggregate_id] = aggregate
+        return found
 
     def _load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         aggregate = self._find(cls, aggregate_id)

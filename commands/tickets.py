@@ -5,7 +5,7 @@ from the aggregate as saved, so its version is the one this command wrote."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -29,7 +29,7 @@ from domain.project import Project
 from domain.ticket import Ticket
 from domain.ticket_edit import ticket_id_for
 from domain.user import User
-from domain.values import DONE, Stamp
+from domain.values import ASSIGNEES_MAX, DONE, Stamp, clean_assignees
 
 Change = Callable[[Ticket, Stamp], None]
 
@@ -51,13 +51,18 @@ class Tickets(TicketReferences):
             require_ticket_worker(actor, "parent_id")
         if command.team_id is not None:
             require_team_change(actor, None, command.team_id)
-        project = self._find(Project, command.project_id)
+        # The project and the assignees in one read of the log (no more of them than the
+        # bound lets through: a longer list is refused without loading any).
+        wanted = list(dict.fromkeys([command.project_id, *command.assignee_ids]))
+        found = self._find_each(Aggregate, wanted[: ASSIGNEES_MAX + 2])
+        project = found.get(command.project_id)
         errors: list[FieldError] = []
-        if project is None:
+        if not isinstance(project, Project):
+            project = None
             errors.append(FieldError("project_id", "no such project"))
         if command.assignee_ids:
             require_ticket_worker(actor, "assignees", command.team_id)
-            errors += self._assignee_errors("assignee_ids", command.assignee_ids)
+            errors += self._assignee_errors("assignee_ids", command.assignee_ids, found)
         errors += self._reference_errors(command.project_id, command.parent_id, command.team_id)
         require(errors)
         assert project is not None
@@ -177,10 +182,19 @@ class Tickets(TicketReferences):
                 raise VersionMismatch(expected_version, actual) from None
             raise
 
-    def _assignee_errors(self, field: str, user_ids: Sequence[UUID]) -> list[FieldError]:
-        for user_id in user_ids:
-            user = self._find(User, user_id)
-            if user is None or not user.can_be_assigned:
+    def _assignee_errors(
+        self, field: str, user_ids: Sequence[UUID], found: Mapping[UUID, Aggregate] | None = None
+    ) -> list[FieldError]:
+        # Bounded and deduplicated before any user is loaded: 5,000 copies of one id cost one
+        # load, and a list past the bound costs none.
+        errors: list[FieldError] = []
+        unique = clean_assignees(errors, field, user_ids)
+        if errors:
+            return errors
+        users = self._find_each(User, unique) if found is None else found
+        for user_id in unique:
+            user = users.get(user_id)
+            if not isinstance(user, User) or not user.can_be_assigned:
                 return [FieldError(field, f"{user_id} is not an active developer or admin")]
         return []
 

@@ -41,6 +41,9 @@ _SELECT_TOPICS = sql.SQL(
     "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s "
     "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s"
 ).format(_COLUMNS, _TABLE)
+_AGGREGATES = sql.SQL(
+    "SELECT {} FROM {} WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+).format(_COLUMNS, _TABLE)
 _AGGREGATE = sql.SQL(
     "SELECT {} FROM {} WHERE originator_id = %s AND originator_version > %s "
     "ORDER BY originator_version LIMIT %s"
@@ -100,6 +103,16 @@ def aggregate_events(
     cur = db.execute(_AGGREGATE, (originator_id, after_version, limit), prepare=True,
                      binary=True)
     return [_decode(row) for row in cur.fetchall()]
+
+
+def events_of_each(db: Executor, originator_ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
+    """Every event of each aggregate in `originator_ids`, in version order, in one read: what
+    a command checks about several aggregates at once (its project and its assignees)."""
+    found: dict[UUID, list[Any]] = {}
+    cur = db.execute(_AGGREGATES, (list(originator_ids),), prepare=True, binary=True)
+    for row in cur.fetchall():
+        found.setdefault(row["originator_id"], []).append(_decode(row).event)
+    return found
 
 
 def decode(stored: StoredEvent) -> DomainEventProtocol[Any]:

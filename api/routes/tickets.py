@@ -15,7 +15,7 @@ from api.errors import invalid, problem_responses
 from api.headers import ETAG, LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
 from api.paging import Cursor, Limit
 from api.people import refs, ticket_view
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.base import Outcome
 from commands.errors import NotFound
@@ -87,7 +87,8 @@ def _ticket_answer(
 ) -> Response[TicketView]:
     """The ticket as the command saved it: its `ETag` is the version this command wrote."""
     location = f"/tickets/{outcome.id}" if status_code == 201 else None
-    return answer(ticket_view(context, outcome.aggregate), outcome.position,
+    view = ticket_view(context, outcome.aggregate, new=status_code == 201)
+    return answer(view, outcome.position,
                   status_code=status_code, location=location, version=outcome.version)
 
 
@@ -270,3 +271,4 @@ def ticket_history(
 
 
 ROUTES = [create_ticket, list_tickets, get_ticket, edit_ticket, assign_ticket, ticket_history]
+waits_for(READS, list_tickets, get_ticket)
