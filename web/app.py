@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 from commands.permissions import Actor
 from web.errors import error_handlers
 from web.live import live_sessions
+from web.notfound import catch_all
 from web.pages import ROUTES
 from web.render import STATIC_DIR
 from web.services import WebServices
@@ -69,7 +70,7 @@ def create_web(services: WebServices) -> list[ControllerRouterHandler]:
         before_request=_no_hook,
         include_in_schema=False,
     )
-    return [pages, static]
+    return [pages, static, catch_all(web, before_request)]
 
 
 async def _no_hook(request: Request[Any, Any, Any]) -> None:

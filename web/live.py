@@ -1,11 +1,11 @@
 """How a page of the web app follows its ticket live: its session cookie opens the API's `/ws`.
 
 Browsers cannot set a header on a WebSocket, and a page has no bearer token, so the upgrade's
-cookie is the credential. The API's live streams ask this object (`api.live.credentials.
-BrowserSessions`, handed over in the web router's `opt`) for the session a cookie holds, and
-apply the same authority as to any stream: the account as it is now, a password changed since
-signing in, and this session's own end (signing out). The rule for sessions stays here, in
-`web.sessions`, and is not copied into the API.
+cookie is the credential. The API's live streams ask the function `live_sessions` makes
+(`api.live.browser.BrowserSessions`, handed over in the web router's `opt`) for the session a
+cookie holds, and apply the same authority as to any stream: the account as it is now, a
+password changed since signing in, and this session's own end (signing out). The rule for
+sessions stays here, in `web.sessions`, and is not copied into the API.
 
 A cookie is taken only from this site's own pages (`Origin`), so another site cannot open a
 stream with a visitor's cookie. A stream opened with a cookie lasts at most `STREAM_LIFETIME`,
@@ -29,7 +29,7 @@ STREAM_LIFETIME = timedelta(minutes=15)
 
 
 class LiveSession(NamedTuple):
-    """The shape of `api.live.credentials.BrowserSession`."""
+    """The shape of `api.live.browser.BrowserSession` (this package does not import the API)."""
 
     user_id: UUID
     signed_in: datetime

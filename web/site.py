@@ -12,7 +12,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from anyio import to_thread
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.response import Redirect
 from psycopg import Connection
 from psycopg.rows import DictRow
@@ -214,7 +214,7 @@ class Web:
             **context,
         })
         return self.respond(request, Response(html, status_code=status_code,
-                                              media_type="text/html; charset=utf-8"))
+                                              media_type=MediaType.HTML))
 
     def _unread(self, visit: Visit) -> int | None:
         """The header's count of unread notifications (None: not known right now)."""

@@ -41,7 +41,17 @@ PHRASES = {
     "Ticket.AssigneesChanged": "changed the assignees",
     "Ticket.Commented": "commented",
     "Ticket.CommentEdited": "edited a comment",
+    "Ticket.AttachmentAdded": "attached a file",
+    "Ticket.AttachmentRemoved": "removed an attachment",
+    "Ticket.LinkAdded": "linked a ticket",
+    "Ticket.LinkRemoved": "removed a link",
+    "Ticket.ParentChanged": "changed the parent",
+    "Ticket.TeamChanged": "changed the team",
 }
+# Fields holding the ids of other things (files, tickets, teams), shown by their names.
+NAMED_FIELDS = frozenset({"attachment_ids", "parent_id", "team_id"})
+LINK_WORDS = {"blocks": "blocks", "blocked_by": "blocked by", "duplicates": "duplicates",
+              "duplicated_by": "duplicated by", "relates_to": "relates to"}
 
 
 class FieldChange(msgspec.Struct, frozen=True):
@@ -92,18 +102,36 @@ def _ids(value: Any) -> list[UUID]:
     return ids
 
 
-def timeline(entries: Sequence[HistoryEntry], people: Mapping[UUID, UserRef]) -> list[Moment]:
-    return [moment(entry, people) for entry in entries]
+def things_in(entries: Iterable[HistoryEntry]) -> set[UUID]:
+    """The other tickets and the teams a timeline mentions (files are named by the ticket)."""
+    found: set[UUID] = set()
+    for entry in entries:
+        for name, change in entry.changes.items():
+            for value in (change.from_, change.to):
+                if name in ("parent_id", "team_id"):
+                    found.update(_ids(value))
+                elif name == "links" and isinstance(value, list):
+                    found.update(_ids([link.get("ticket_id") for link in value
+                                       if isinstance(link, dict)]))
+    return found
 
 
-def moment(entry: HistoryEntry, people: Mapping[UUID, UserRef]) -> Moment:
+def timeline(entries: Sequence[HistoryEntry], people: Mapping[UUID, UserRef],
+             names: Mapping[UUID, str] | None = None) -> list[Moment]:
+    """`names`: what the timeline calls files, tickets and teams it mentions by id."""
+    return [moment(entry, people, names or {}) for entry in entries]
+
+
+def moment(entry: HistoryEntry, people: Mapping[UUID, UserRef],
+           names: Mapping[UUID, str] | None = None) -> Moment:
     created = entry.type == "Ticket.Created"
     changes = []
     for name, change in entry.changes.items():
         if created and (name in QUIET_AT_CREATION or change.to in (None, [], "")):
             continue
         long = name in LONG_FIELDS
-        old, new = shown(name, change.from_, people), shown(name, change.to, people)
+        old = shown(name, change.from_, people, names)
+        new = shown(name, change.to, people, names)
         changes.append(FieldChange(
             field=name,
             label=field_label(name),
@@ -133,13 +161,23 @@ def _generic_phrase(entry: HistoryEntry) -> str:
     return "changed " + ", ".join(names)
 
 
-def shown(field: str, value: Any, people: Mapping[UUID, UserRef]) -> str:
+def shown(field: str, value: Any, people: Mapping[UUID, UserRef],
+          names: Mapping[UUID, str] | None = None) -> str:
     """A value of a history change, as a person reads it."""
     if value is None or value == "" or value == []:
         return "none"
     if field in PEOPLE_FIELDS:
-        names = [(people.get(u) or UserRef(u, "")).name or "unknown user" for u in _ids(value)]
-        return ", ".join(names) or "nobody"
+        who = [(people.get(u) or UserRef(u, "")).name or "unknown user" for u in _ids(value)]
+        return ", ".join(who) or "nobody"
+    known = names or {}
+    if field in NAMED_FIELDS:
+        return ", ".join(known.get(i, "one you cannot see") for i in _ids(value))
+    if field == "links" and isinstance(value, list):
+        return ", ".join(
+            f"{LINK_WORDS.get(str(link.get('type')), str(link.get('type')))} "
+            f"{known.get(_ids([link.get('ticket_id')])[0], 'a ticket you cannot see')}"
+            if isinstance(link, dict) and _ids([link.get("ticket_id")]) else "a link"
+            for link in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if field in ("status", "priority", "type"):

@@ -4,8 +4,9 @@ session cookie, what ends it, and how to verify the account again while it runs.
 An access token ends at its expiry and with a password change after it was issued; an API token
 at its own expiry (if it has one) and when it is revoked; a browser session like an access token
 (its sign-in is `issued_at`, to the millisecond) and when it is signed out. Each stops with the
-account. Browser sessions are the web app's (`web.live`): the composition root hands them over
-as `BrowserSessions`, so this package knows their rule without holding a copy of it.
+account. Browser sessions are the web app's (`web.live`): its router carries them in its `opt`,
+which `api/app.py` hands to the streams as `BrowserSessions`, so this package applies their rule
+without holding a copy of it.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ with a small, plausible project through the API, and saves PNGs under docs/scree
 from __future__ import annotations
 
 import secrets
+import struct
 import tempfile
 import uuid
+import zlib
 from pathlib import Path
 
 import httpx
@@ -63,7 +65,8 @@ def seed(url: str) -> str:
         ("Update the privacy policy page", "low", "task", ["legal"]),
         ("Customer cannot reset their password", "high", "support", ["accounts"]),
     ]
-    keys = []
+    keys: list[str] = []
+    ids: list[str] = []
     for n, (title, priority, kind, tags) in enumerate(samples):
         ticket = call("POST", "/tickets", rita if n == 0 else token, json={
             "project_id": project["id"], "title": title, "priority": "medium" if n == 0 else
@@ -71,6 +74,7 @@ def seed(url: str) -> str:
             "description": "Steps to reproduce:\n1. Add an item to the cart\n2. Click Checkout"
                            "\n\nNothing happens, and the console shows no error."}).json()
         keys.append(ticket["key"])
+        ids.append(ticket["id"])
     first = keys[0]
     call("PATCH", f"/tickets/{first}", token, json={"priority": "high"})
     call("PUT", f"/tickets/{first}/assignees", token, json={"user_ids": [dev]})
@@ -85,7 +89,62 @@ def seed(url: str) -> str:
     for key in keys[3:]:
         call("PATCH", f"/tickets/{key}", token, json={"status": "in_progress"})
         call("PATCH", f"/tickets/{key}", token, json={"status": "resolved"})
+    # What the ticket page shows beside its fields: a screenshot, a link, subtasks, a chat.
+    call("POST", f"/tickets/{first}/attachments", rita,
+         files={"file": ("checkout-safari.png", screenshot_png(), "image/png")})
+    call("POST", f"/tickets/{first}/attachments", token,
+         files={"file": ("console.txt", b"[Log] checkout.js loaded\n[Log] no handler bound\n",
+                         "text/plain")})
+    call("POST", f"/tickets/{first}/links", token, json={"type": "relates_to",
+                                                         "ticket_id": ids[1]})
+    subtasks = [("Bind the click handler after the cart renders", "resolved"),
+                ("Add a Safari run to the checkout tests", None)]
+    for title, status in subtasks:
+        sub = call("POST", "/tickets", token, json={
+            "project_id": project["id"], "title": title, "type": "task",
+            "parent_id": ids[0]}).json()
+        if status:
+            call("PATCH", f"/tickets/{sub['key']}", token, json={"status": "in_progress"})
+            call("PATCH", f"/tickets/{sub['key']}", token, json={"status": status})
+    dev_token = call("POST", "/auth/token", json={"email": "dev@example.com",
+                                                  "password": PASSWORD}).json()["access_token"]
+    call("POST", f"/tickets/{first}/messages", rita,
+         json={"body": "It happens on my iPhone too. Should I send a screen recording?"})
+    call("POST", f"/tickets/{first}/messages", dev_token,
+         json={"body": "Yes please! And which iOS version is it?"})
+    call("POST", f"/tickets/{first}/messages", rita, json={"body": "iOS 17.4, Safari."})
+    call("POST", f"/tickets/{first}/comments", token,
+         json={"body": "Found it: the handler is bound before the cart renders."})
+    team = call("POST", "/teams", token, json={"name": "Checkout", "lead_id": dev}).json()
+    call("PUT", f"/teams/{team['id']}/members", token,
+         json={"user_ids": [dev, people["ada@example.com"]["id"]]})
+    call("POST", "/teams", token, json={"name": "Platform"})
     return first
+
+
+def screenshot_png() -> bytes:
+    """A small, plausible screenshot: a page with a grey bar and a blue button, as a PNG."""
+    width, height = 160, 100
+    rows = []
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            if y < 16:
+                pixel = (229, 231, 235)
+            elif 60 <= y < 78 and 40 <= x < 120:
+                pixel = (52, 81, 178)
+            else:
+                pixel = (255, 255, 255)
+            row += bytes(pixel)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
 
 
 def main() -> None:
@@ -112,14 +171,30 @@ def main() -> None:
                 page.get_by_label("Password").fill(PASSWORD)
                 page.get_by_role("button", name="Sign in").click()
                 page.wait_for_url("**/t")
-                shots = [("tickets.png", "/t"), ("ticket.png", f"/t/{key}"),
+                shots = [("tickets.png", "/t"),
                          ("time-travel.png", f"/t/{key}?version=6"),
-                         ("dashboard.png", "/dashboard"), ("admin-users.png", "/manage/users")]
+                         ("dashboard.png", "/dashboard"), ("admin-users.png", "/manage/users"),
+                         ("admin-teams.png", "/manage/teams"),
+                         ("admin-webhooks.png", "/manage/webhooks"),
+                         ("account-tokens.png", "/account/tokens")]
                 for name, target in shots:
                     page.goto(target)
                     page.screenshot(path=OUT / name, full_page=True)
+                # The assignee's view: the ticket with its conversation, and its inbox.
+                assignee = browser.new_context(base_url=url,
+                                               viewport={"width": 1280, "height": 860})
+                dev = assignee.new_page()
+                dev.goto("/signin")
+                dev.get_by_label("Email").fill("dev@example.com")
+                dev.get_by_label("Password").fill(PASSWORD)
+                dev.get_by_role("button", name="Sign in").click()
+                dev.wait_for_url("**/t")
+                for name, target in (("ticket.png", f"/t/{key}"),
+                                     ("notifications.png", "/inbox")):
+                    dev.goto(target)
+                    dev.screenshot(path=OUT / name, full_page=True)
                 phone = browser.new_context(base_url=url, viewport={"width": 375, "height": 800},
-                                            storage_state=context.storage_state())
+                                            storage_state=assignee.storage_state())
                 small = phone.new_page()
                 small.goto(f"/t/{key}")
                 small.screenshot(path=OUT / "phone-ticket.png", full_page=False)

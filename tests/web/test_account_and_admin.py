@@ -44,15 +44,13 @@ def test_notifications_show_their_count_in_the_header_and_are_marked_read(
     expect(count).to_be_hidden()
     page.goto("/inbox?unread=1")
     expect(page.locator(".empty")).to_contain_text("Nothing unread")
+    # A new notification appears on the open page, and in the header's count, as it comes.
+    page.goto("/inbox")
+    expect(page.locator(".notification")).to_have_count(2)
     answer = client.post(f"/tickets/{key}/comments", accounts.admin.token, json={"body": "Fixed."})
     assert answer.status_code == 201
-    # The page reads the model once it shows this browser's writes, not the API's: wait for
-    # the notification to be projected before opening it.
-    waited = client.get("/notifications/unread-count", accounts.reporter.token,
-                        headers={"Trail-Min-Position": answer.headers["Trail-Position"]})
-    assert waited.json()["count"] == 1
-    page.goto("/inbox")
     expect(page.locator(".notification.unread")).to_have_count(1)
+    expect(count).to_have_text(re.compile(r"^1"))
     page.get_by_role("button", name="Mark all read").click()
     expect(page.locator(".notification.unread")).to_have_count(0)
     assert_fits(page)
@@ -120,6 +118,16 @@ def test_admins_form_a_team_whose_members_see_its_tickets(
     expect(rita.locator(".ticket-list")).to_contain_text("The app crashes on launch")
     page.goto("/manage/teams")
     expect(page.locator(f"#team-{team_id}")).to_contain_text("2")
+    # The dashboard counts the team's tickets as `/stats?team_id=` does.
+    figures = client.get(f"/stats?team_id={team_id}", accounts.admin.token,
+                         headers={"Trail-Min-Position": answer.headers["Trail-Position"]}).json()
+    page.goto(f"/dashboard?team={team_id}")
+    expect(page.get_by_label("Team", exact=True)).to_have_value(team_id)
+    created = sum(d["count"] for d in figures["created_per_day"])
+    assert created == 1
+    expect(page.locator("[data-figure=created]")).to_have_text(str(created))
+    assert_accessible(page)
+    page.goto("/manage/teams")
     # A name taken already is an error under its input.
     page.get_by_label("Name").fill("mobile")
     page.get_by_role("button", name="Create team").click()
@@ -127,3 +135,43 @@ def test_admins_form_a_team_whose_members_see_its_tickets(
     # Not an admin: the page does not exist.
     response = rita.goto("/manage/teams")
     assert response is not None and response.status == 404
+    response = rita.goto(f"/manage/teams/{team_id}")
+    assert response is not None and response.status == 404
+    # The team's lead, a developer, sets its members from its account.
+    lead = sign_in(browser, web_url, accounts.developer.email, start="/account")
+    lead.get_by_role("link", name=re.compile("set its members")).click()
+    expect(lead).to_have_url(re.compile(rf"/manage/teams/{team_id}$"))
+    expect(lead.get_by_role("navigation", name="Admin sections")).to_have_count(0)
+    expect(lead.get_by_label("Name")).to_have_count(0)
+    assert_accessible(lead)
+    lead.get_by_role("checkbox", name=re.compile("Rita Reporter")).uncheck()
+    lead.get_by_role("button", name="Save members").click()
+    expect(lead.get_by_role("status").first).to_contain_text("Members saved")
+    response = rita.goto(f"/t/{theirs['key']}")
+    assert response is not None and response.status == 404
+
+
+def test_paths_nothing_answers_are_a_page_for_browsers_and_a_problem_for_clients(
+    browser: Browser, web_url: str, client: Client, accounts: Accounts,
+    project: dict[str, Any],
+) -> None:
+    ticket = new_ticket(client, accounts.reporter.token, project["id"])
+    page = sign_in(browser, web_url, accounts.reporter.email)
+    for path in ("/nowhere", "/nowhere/at/all", "/t/NOPE-1",
+                 f"/t/{ticket['key']}?version=99"):
+        response = page.goto(path)
+        assert response is not None and response.status == 404, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+        expect(page.get_by_role("link", name="Go to your tickets")).to_be_visible()
+    assert_accessible(page)
+    # Not allowed is a page too.
+    response = page.goto("/dashboard")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    assert_accessible(page)
+    # The API's clients get its problem documents, as before.
+    answer = client.get("/nowhere", accounts.reporter.token)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert client.delete("/tickets", accounts.reporter.token).status_code == 405

@@ -208,7 +208,8 @@ def test_every_page_fits_a_phone_and_passes_the_accessibility_check(
     page = sign_in(browser, web_url, accounts.admin.email, width=375)
     for path in ("/t", "/t/new", f"/t/{ticket['key']}", f"/t/{ticket['key']}/edit",
                  "/dashboard", "/manage/users", "/manage/projects", "/manage/emails",
-                 "/account"):
+                 "/manage/teams", "/manage/webhooks", "/account", "/account/tokens",
+                 "/inbox"):
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         assert_fits(page)

@@ -7,6 +7,7 @@ passes the accessibility check."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, expect
@@ -18,7 +19,8 @@ from tests.web.conftest import Accounts, Client, sign_in
 
 
 def test_a_reporter_files_a_ticket_with_a_screenshot(
-    browser: Browser, web_url: str, accounts: Accounts, project: dict[str, Any]
+    browser: Browser, web_url: str, accounts: Accounts, project: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     page = sign_in(browser, web_url, accounts.reporter.email, start="/t/new")
     page.get_by_label("Title").fill("The cart page is blank")
@@ -44,7 +46,9 @@ def test_a_reporter_files_a_ticket_with_a_screenshot(
     link = attachments.get_by_role("link", name="blank cart.png")
     expect(link).to_be_visible()
     expect(attachments.locator("img")).to_have_count(1)
-    expect(page.locator(".timeline")).to_contain_text("Attachments")
+    # The history names the file, not its id.
+    expect(page.locator(".timeline")).to_contain_text("attached a file")
+    expect(page.locator(".timeline")).to_contain_text("Attachments: none → blank cart.png")
     assert_accessible(page)
     # The bytes come back as a download, exactly as sent.
     href = link.get_attribute("href")
@@ -60,6 +64,22 @@ def test_a_reporter_files_a_ticket_with_a_screenshot(
     response = other.goto(href)
     assert response is not None and response.status == 404
     expect(other.get_by_role("heading", name="Not found")).to_be_visible()
+    # A byte over the limit: the store refuses it, and the form says so under the input.
+    # Large files go to the browser by path: a buffer crosses Playwright's pipe as base64.
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(shot + bytes(10 * 2**20))
+    page.get_by_label("Attach a file").set_input_files(huge)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#upload-error")).to_contain_text("is larger than 10 MiB")
+    # Far over it: refused from the body's length before a byte of it is read.
+    huger = tmp_path / "huger.png"
+    huger.write_bytes(shot + bytes(11 * 2**20))
+    page.get_by_label("Attach a file").set_input_files(huger)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("heading", name="File too large")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("at most 10 MiB")
+    page.goto(f"/t/{key}")
+    expect(attachments.locator(".attachment")).to_have_count(1)
     # The uploader removes it; the history keeps it.
     page.get_by_role("button", name="Remove blank cart.png").click()
     expect(attachments).to_contain_text("No attachments")
@@ -114,6 +134,7 @@ def test_links_subtasks_and_watching(
     page.get_by_role("button", name="Link", exact=True).click()
     expect(links).to_contain_text("Blocked by")
     expect(links.get_by_role("link", name=blocker["key"])).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text(f"blocked by {blocker['key']}")
     # A subtask: the new-ticket form comes with the parent filled in.
     links.get_by_role("link", name="Add a subtask").click()
     expect(page.get_by_label("Parent ticket")).to_have_value(parent["key"])
@@ -137,3 +158,32 @@ def test_links_subtasks_and_watching(
     watchers.get_by_role("button", name="Stop watching").click()
     expect(watchers.get_by_role("button", name="Watch")).to_be_visible()
     expect(watchers).not_to_contain_text("Dev Eloper")
+
+
+def test_the_edit_form_offers_parent_and_team_to_developers_with_errors_inline(
+    browser: Browser, web_url: str, client: Client, accounts: Accounts,
+    project: dict[str, Any],
+) -> None:
+    admin = accounts.admin.token
+    team = client.post("/teams", admin, json={"name": "Search squad"})
+    assert team.status_code == 201
+    parent = new_ticket(client, admin, project["id"], title="Better search")
+    child = new_ticket(client, admin, project["id"], title="Index comments",
+                       parent_id=parent["id"])
+    page = sign_in(browser, web_url, accounts.developer.email,
+                   start=f"/t/{parent['key']}/edit")
+    # A parent that would make the ticket its own ancestor: refused under the input.
+    page.get_by_label("Parent ticket").fill(child["key"])
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#e-parent")).to_contain_text("its own ancestor")
+    expect(page.get_by_label("Parent ticket")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    page.get_by_label("Parent ticket").fill("")
+    page.get_by_label("Team").select_option(label="Search squad")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page).to_have_url(re.compile(rf"/t/{parent['key']}$"))
+    expect(page.locator(".timeline")).to_contain_text("Team: none → Search squad")
+    # A reporter's form has neither.
+    reporter = sign_in(browser, web_url, accounts.reporter.email, start="/t/new")
+    expect(reporter.get_by_label("Parent ticket")).to_have_count(0)
+    expect(reporter.get_by_label("Team")).to_have_count(0)

@@ -28,3 +28,9 @@ def require_admin(actor: Actor) -> None:
 def admin_page(request: Request[Any, Any, Any], web: Web, template: str,
                context: dict[str, Any], status_code: int = 200) -> Response[Any]:
     return web.page(request, template, {"tabs": TABS, **context}, status_code=status_code)
+
+
+def require_admin_or_lead(actor: Actor, team_id: Any) -> None:
+    """A team's own page: its admins, and its lead (who sets its members, as the API lets it)."""
+    if not (actor.is_admin or team_id in actor.led_team_ids):
+        raise NotFound("no such page")

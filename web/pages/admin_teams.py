@@ -1,6 +1,7 @@
 """Admin pages for teams: form one (a name and a lead), rename it, change its lead, set its
 members. Each is the API's own command (`commands.teams`); members see the team's tickets from
-their next page, since each member's account carries its teams (docs/ARCHITECTURE.md)."""
+their next page, since each member's account carries its teams (docs/ARCHITECTURE.md). A team's
+lead reaches its team's page too, to set the members, as the API lets it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from domain.values import UserStatus
 from projections import teams, users
 from projections.users import UserFilters, UserView
 from web.forms import Form
-from web.pages.admin_base import admin_page, require_admin
+from web.pages.admin_base import admin_page, require_admin, require_admin_or_lead
 from web.pages.common import after_change, all_teams
 from web.site import Web
 from web.visit import visit_of
@@ -81,7 +82,7 @@ def create_team(request: Request[Any, Any, Any], web: Web, actor: Actor) -> Resp
 @get("/manage/teams/{team_id:uuid}", sync_to_thread=True)
 def team_page(request: Request[Any, Any, Any], web: Web, actor: Actor, team_id: UUID
               ) -> Response[Any]:
-    require_admin(actor)
+    require_admin_or_lead(actor, team_id)
     return _team(request, web, team_id, Form(), Form())
 
 
@@ -96,7 +97,10 @@ def _team(request: Request[Any, Any, Any], web: Web, team_id: UUID, form: Form,
         form.values = {"name": team.name, "lead": str(team.lead_id or "")}
     chosen = set(members_form.many("members")) if members_form.values else {
         str(m) for m in team.member_ids}
+    visit = visit_of(request)
     return admin_page(request, web, "admin_team.html", {
+        # A lead who is not an admin sees its team's page without the admin's tabs.
+        **({} if visit.actor and visit.actor.is_admin else {"tabs": []}),
         "title": f"Team {team.name}", "team": team, "form": form,
         "members_form": members_form, "people": people, "chosen": chosen,
         "leads": [(str(p.id), p.name) for p in people],
@@ -127,7 +131,7 @@ def change_team(request: Request[Any, Any, Any], web: Web, actor: Actor, team_id
 @post("/manage/teams/{team_id:uuid}/members", sync_to_thread=True)
 def set_members(request: Request[Any, Any, Any], web: Web, actor: Actor, team_id: UUID
                 ) -> Response[Any]:
-    require_admin(actor)
+    require_admin_or_lead(actor, team_id)
     form = Form.of(request)
     members = form.uuids("members")
     if form.ok:

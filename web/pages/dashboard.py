@@ -21,7 +21,7 @@ from projections import daily, stats
 from projections.errors import InvalidQuery
 from projections.stats import StatsFilters
 from web import charts
-from web.pages.common import all_projects
+from web.pages.common import all_projects, all_teams
 from web.render import label
 from web.site import Web
 from web.visit import visit_of
@@ -47,6 +47,7 @@ def dashboard(
     web: Web,
     actor: Actor,
     project: Query = None,
+    team: Query = None,
     first: Annotated[str | None, Parameter(query="from", required=False)] = None,
     last: Annotated[str | None, Parameter(query="to", required=False)] = None,
 ) -> Response[Any]:
@@ -57,15 +58,20 @@ def dashboard(
     start = _day(first, "from") or to - timedelta(days=DEFAULT_DAYS - 1)
     if start > to:
         raise InvalidQuery("from", "must not be after 'to'")
-    with web.reading(visit_of(request), READS) as conn:
+    with web.reading(visit_of(request), (*READS, "teams")) as conn:
         known = all_projects(conn)
+        known_teams = all_teams(conn)
         chosen = None
         if project:
             chosen = next((p for p in known if p.key == project.upper()), None)
             if chosen is None:
                 raise InvalidQuery("project", "is not the key of a project")
+        chosen_team = next((t for t in known_teams if str(t.id) == team), None)
+        if team and chosen_team is None:
+            raise InvalidQuery("team", "is not the id of a team")
         figures = stats.stats(conn, StatsFilters(
-            project_id=chosen.id if chosen else None, from_=start, to=to))
+            project_id=chosen.id if chosen else None,
+            team_id=chosen_team.id if chosen_team else None, from_=start, to=to))
         open_series = daily.open_per_day(conn, start, to,
                                          [chosen.id] if chosen else None)
     days = [start + timedelta(days=n) for n in range((to - start).days + 1)]
@@ -86,6 +92,8 @@ def dashboard(
         "title": "Dashboard",
         "projects": known,
         "chosen": chosen,
+        "teams": known_teams,
+        "chosen_team": chosen_team,
         "start": start,
         "to": to,
         "figures": figures,

@@ -29,6 +29,8 @@ PAGE_SIZE = 25
 def notification_list(request: Request[Any, Any, Any], web: Web, actor: Actor,
                       unread: Query = None, cursor: Query = None) -> Response[Any]:
     only_unread = unread == "1"
+    # The page follows what is recorded after this (taken first, so nothing falls between).
+    live_after = web.commands.store.current_position()
     with web.reading(visit_of(request), READS) as conn:
         page = notifications.list_notifications(conn, actor, unread=only_unread,
                                                 limit=PAGE_SIZE, cursor=cursor or None)
@@ -40,6 +42,7 @@ def notification_list(request: Request[Any, Any, Any], web: Web, actor: Actor,
         "unread_count": count,
         # "Mark all read" covers what this page showed, not what arrived since.
         "up_to": max((n.position for n in page.items), default=0),
+        "live_after": live_after,
     })
 
 

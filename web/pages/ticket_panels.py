@@ -21,7 +21,7 @@ from commands.permissions import Actor
 from domain.conversation import takes_part
 from domain.links import LinkType
 from domain.ticket import Ticket
-from projections import conversations, notifications, present, tickets
+from projections import conversations, notifications, present, teams, tickets
 from projections.conversations import MessageView
 from projections.tickets import TicketFilters, TicketView
 from projections.tickets.links import LinkedTicket
@@ -30,7 +30,7 @@ from projections.users import UserRef
 
 # The read models the panels read, which the page waits for after the browser's last write.
 READS = (tickets.TicketsProjection.name, "users", notifications.NotificationsProjection.name,
-         conversations.ConversationsProjection.name)
+         conversations.ConversationsProjection.name, teams.TeamsProjection.name)
 LINK_WORDS = {
     LinkType.BLOCKS: "Blocks",
     LinkType.BLOCKED_BY: "Blocked by",
@@ -133,6 +133,22 @@ def _conversation(conn: Connection[DictRow], ticket_id: UUID) -> list[MessageVie
             break
         messages = messages[-CONVERSATION_LIMIT:]
     return messages[-CONVERSATION_LIMIT:]
+
+
+def names_of(conn: Connection[DictRow], actor: Actor, ticket: Ticket, ids: set[UUID]
+             ) -> dict[UUID, str]:
+    """What the history calls the things it names by id: the ticket's files by their names,
+    other tickets by their keys (those the person may see), teams by their names."""
+    names = {a.id: a.filename for a in ticket.attachments.values()}
+    for other in ids:
+        view = tickets.get_ticket(conn, other, actor)
+        if view is not None:
+            names[other] = view.key
+            continue
+        team = teams.get_team(conn, other)
+        if team is not None:
+            names[other] = team.name
+    return names
 
 
 def link_choices() -> list[tuple[str, Any]]:

@@ -22,9 +22,9 @@ from projections import present, tickets
 from projections.users import UserRef
 from web.forms import Form
 from web.pages.common import assignable, resolve
-from web.pages.ticket_panels import READS, link_choices, panels
+from web.pages.ticket_panels import READS, link_choices, names_of, panels
 from web.site import Web
-from web.timetravel import people_in, timeline, word_diff
+from web.timetravel import people_in, things_in, timeline, word_diff
 from web.visit import visit_of
 
 TRANSITION_VERBS = {
@@ -90,7 +90,8 @@ def render_ticket(
         can_work = actor.works_team(current.team_id)
         candidates = assignable(conn) if can_work and chosen is None else []
         side = panels(conn, actor, current, shown)
-    moments = timeline(entries, people)
+        names = names_of(conn, actor, current, things_in(entries))
+    moments = timeline(entries, people, names)
     at = moments[(chosen or current.version) - 1] if moments else None
     changed = at.fields if at else set()
     description_diff = None

@@ -134,6 +134,32 @@
       .catch(function () { pendingRefresh = false; });
   }
 
+  // The notifications page shows a new notification as it comes (its first page only: later
+  // pages are older ones).
+  function refreshInbox(upto) {
+    var inbox = $("inbox");
+    if (!inbox || /[?&]cursor=/.test(location.search)) { return; }
+    fetch(location.pathname + location.search, {
+      credentials: "same-origin", headers: { "Trail-Min-Position": String(upto) },
+    })
+      .then(function (answer) { return answer.ok ? answer.text() : null; })
+      .then(function (html) {
+        var doc = html && new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc && doc.getElementById("inbox");
+        if (!fresh) { return; }
+        // The count as the page has it: exact, whatever frames were replayed.
+        var count = doc.getElementById("unread-count");
+        if (count) { setUnread(parseInt(count.dataset.count, 10) || 0); }
+        var adopted = document.importNode(fresh, true);
+        inbox.replaceWith(adopted);
+        if (window.Trail) {
+          window.Trail.enhance(adopted);
+          window.Trail.announce("New notification.");
+        }
+      })
+      .catch(function () { return null; });
+  }
+
   // A message is shown from its frame: it is all there, and needs no read model to catch up.
   function showMessage(message) {
     var list = $("messages");
@@ -193,6 +219,7 @@
       position = Math.max(position, frame.notification.position);
       var badge = $("unread-count");
       if (badge) { setUnread((parseInt(badge.dataset.count, 10) || 0) + 1); }
+      refreshInbox(frame.notification.position);
     }
   }
 
@@ -222,8 +249,9 @@
   window.Trail = window.Trail || {};
   window.Trail.live = function () {
     if (!document.body.dataset.user || !window.WebSocket || !window.fetch) { return; }
-    var ticket = $("ticket");
-    position = ticket ? parseInt(ticket.dataset.position, 10) || 0 : 0;
+    // Pages that follow what comes say from where: what was recorded after they were read.
+    var holder = $("ticket") || $("inbox");
+    position = holder ? parseInt(holder.dataset.position, 10) || 0 : 0;
     connect();
   };
   window.addEventListener("pagehide", function () {
