@@ -26,6 +26,7 @@ from commands.attachments import AttachmentStorage
 from commands.base import Trail
 from commands.logins import LoginLimiter
 from commands.services import Commands, build_commands, utc_now
+from commands.throttles import Throttle
 from outbound.addresses import AddressPolicy
 from outbound.client import Caller
 from outbound.sealing import Sealer
@@ -154,6 +155,11 @@ def web_services(settings: Settings, api: ApiServices) -> WebServices:
     """The web app on the API's own pieces: one write side, one pool, one Redis, the same login
     limits and the same password-reset email."""
     limits = api.settings
+
+    def throttle(name: str, limit: int) -> Throttle:
+        return Throttle(api.redis, name=name, limit=limit, window=limits.throttle_window,
+                        namespace=limits.redis_namespace)
+
     return WebServices(
         commands=api.commands,
         pool=api.pool,
@@ -172,6 +178,9 @@ def web_services(settings: Settings, api: ApiServices) -> WebServices:
             min_position_timeout=limits.min_position_timeout,
         ),
         send_password_reset=api.send_password_reset,
+        registrations=throttle("registrations", limits.registrations_per_address),
+        resets_by_address=throttle("resets-by-address", limits.resets_per_address),
+        resets_by_email=throttle("resets-by-email", limits.resets_per_email),
     )
 
 

@@ -15,6 +15,7 @@ from redis import Redis
 
 from commands.logins import LoginLimiter
 from commands.services import Commands
+from commands.throttles import Throttle
 
 
 class PasswordResetSender(Protocol):
@@ -46,3 +47,8 @@ class WebServices:
     limiter: LoginLimiter
     settings: WebSettings
     send_password_reset: PasswordResetSender
+    # The API's own throttles (same names, limits and Redis keys): a page and a JSON request
+    # count against one allowance.
+    registrations: Throttle
+    resets_by_address: Throttle
+    resets_by_email: Throttle

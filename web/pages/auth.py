@@ -14,12 +14,13 @@ from commands.errors import (
     AccountPending,
     InvalidResetToken,
     TooManyLogins,
+    TooManyRequests,
     Unauthenticated,
 )
 from commands.logins import sign_in
 from commands.messages import RegisterUser
 from domain.errors import InvalidFields, NameTaken
-from domain.values import UserStatus
+from domain.values import UserStatus, normalise_email
 from web.forms import Form
 from web.site import Web
 from web.visit import safe_next, visit_of
@@ -94,6 +95,7 @@ def register(request: Request[Any, Any, Any], web: Web) -> Response[Any]:
         form.errors["password_again"] = "does not match the password"
     if form.ok:
         try:
+            web.services.registrations.take(_address(request), "registrations from one address")
             outcome = web.commands.accounts.register(RegisterUser(
                 name=form.text("name"), email=form.text("email"), password=form.text("password")
             ))
@@ -101,6 +103,9 @@ def register(request: Request[Any, Any, Any], web: Web) -> Response[Any]:
             form.fail(error)
         except NameTaken:
             form.errors["email"] = "already has an account: sign in, or reset its password"
+        except TooManyRequests as error:
+            return _too_many(request, web, "register.html", error,
+                             {"form": _without_secrets(form), "approval": _approval(web)})
         else:
             user = outcome.aggregate
             visit = visit_of(request)
@@ -109,10 +114,25 @@ def register(request: Request[Any, Any, Any], web: Web) -> Response[Any]:
                 return web.page(request, "registered.html", {"name": user.name})
             web.start_session(visit, user.id)
             return web.redirect(request, "/")
+    return web.page(request, "register.html",
+                    {"form": _without_secrets(form), "approval": _approval(web)},
+                    status_code=400)
+
+
+def _without_secrets(form: Form) -> Form:
     for secret in ("password", "password_again"):
         form.values.pop(secret, None)
-    return web.page(request, "register.html", {"form": form, "approval": _approval(web)},
-                    status_code=400)
+    return form
+
+
+def _too_many(request: Request[Any, Any, Any], web: Web, template: str,
+              error: TooManyRequests, context: dict[str, Any]) -> Response[Any]:
+    minutes = max(1, round(error.retry_after / 60))
+    notice = (f"Too many requests from here. Try again in {minutes} "
+              f"minute{'s' if minutes != 1 else ''}.")
+    response = web.page(request, template, {**context, "notice": notice}, status_code=429)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _approval(web: Web) -> bool:
@@ -128,6 +148,16 @@ def reset_page(request: Request[Any, Any, Any], web: Web) -> Response[Any]:
 def request_reset(request: Request[Any, Any, Any], web: Web) -> Response[Any]:
     form = Form.of(request)
     email = form.text("email").strip()
+    if email:
+        # Counted whether the email is known or not, so a refusal tells nothing about accounts.
+        try:
+            web.services.resets_by_address.take(_address(request),
+                                                "password resets from one address")
+            web.services.resets_by_email.take(normalise_email(email),
+                                              "password resets for one email")
+        except TooManyRequests as error:
+            return _too_many(request, web, "reset_request.html", error,
+                             {"form": form, "sent": False})
     response = web.page(request, "reset_request.html", {"form": form, "sent": bool(email)})
     if email:
         # As the API does: the work happens after the answer, so a known and an unknown email
