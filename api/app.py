@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -19,6 +20,7 @@ from api.docs import BEARER, docs_routes, openapi_config
 from api.errors import EXCEPTION_HANDLERS
 from api.hooks import AUTHENTICATED, before_request, provide_actor, provide_context
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.live.browser import BROWSER_SESSIONS, BrowserSessions
 from api.metrics import metrics_endpoint
 from api.observe import REQUEST_ID, RequestObserver, secure_headers
 from api.people import provide_ticket_uuid
@@ -61,7 +63,7 @@ def create_app(
     """`logging_config`: the process's logging (the composition root's); Litestar's default
     without one. `mount` adds routers that answer on their own terms beside the API (the web
     app), each with its own hooks and error handlers, kept out of the OpenAPI document."""
-    context = Context.build(services)
+    context = Context.build(services, _browser_sessions(mount))
     store = IdempotencyStore(services.pool, services.settings)
     protected = Router(
         path="/",
@@ -114,3 +116,13 @@ def create_app(
         state=State({"context": context}),
         on_shutdown=[context.live.stop],
     )
+
+
+def _browser_sessions(mount: Sequence[ControllerRouterHandler]) -> BrowserSessions | None:
+    """The web app's sessions, which its router carries in its `opt` (`web.app`), so `/ws`
+    takes a page's session cookie; None when no web app is mounted."""
+    for handler in mount:
+        sessions = getattr(handler, "opt", {}).get(BROWSER_SESSIONS)
+        if sessions is not None:
+            return cast(BrowserSessions, sessions)
+    return None

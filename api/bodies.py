@@ -17,6 +17,9 @@ from litestar import Request
 from api.errors import FieldIssue, InvalidInput, Problem
 
 MAX_JSON_BODY = 1024 * 1024
+# No request of the contract nests deeper than a few levels; a body nested deeper is an attack
+# on the parsers (recursion), refused as malformed before anything walks it.
+MAX_JSON_DEPTH = 32
 
 _JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -40,14 +43,45 @@ async def check_body(request: Request[Any, Any, Any], struct: type[msgspec.Struc
     if not _JSON_TYPES.match(media_type):
         raise Problem(415, "send the request body as application/json",
                       kind="unsupported-media-type")
-    raw = await request.body()
+    value = parse_json(await request.body())
+    issues = shape_issues(value, struct)
+    if issues:
+        raise InvalidInput(issues)
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON of a body, or 400: not JSON, not UTF-8, or nested past `MAX_JSON_DEPTH`."""
     try:
         value = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
         raise Problem(400, f"the body is not valid JSON: {error}", kind="malformed") from None
-    issues = shape_issues(value, struct)
-    if issues:
-        raise InvalidInput(issues)
+    except UnicodeDecodeError:
+        raise Problem(400, "the body is not valid UTF-8", kind="malformed") from None
+    except RecursionError:
+        raise _too_deep() from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    return value
+
+
+def _too_deep() -> Problem:
+    return Problem(400, f"the body nests JSON deeper than {MAX_JSON_DEPTH} levels",
+                   kind="malformed")
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in `value`, walked without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                break
+            pending.extend((child, level + 1) for child in item)
+    return deepest
 
 
 @functools.cache

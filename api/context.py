@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from api.errors import Problem
+from api.live.browser import BrowserSessions
 from api.live.hub import LiveHub
 from api.metrics import Metrics
 from api.quotas import UploadQuota
-from api.ratelimit import LoginLimiter
+from api.ratelimit import LoginLimiter, Throttle
 from api.services import ApiServices
 from api.tokens import TokenIssuer
 from commands.api_token_store import is_api_token
@@ -26,10 +27,22 @@ class Context:
     live: LiveHub
     metrics: Metrics
     uploads: UploadQuota
+    registrations: Throttle
+    resets_by_address: Throttle
+    resets_by_email: Throttle
+    # The web app's sessions, when it is mounted: a page's cookie opens `/ws`.
+    browser_sessions: BrowserSessions | None = None
 
     @classmethod
-    def build(cls, services: ApiServices) -> Context:
+    def build(cls, services: ApiServices, browser_sessions: BrowserSessions | None = None
+              ) -> Context:
         settings = services.settings
+        namespace = settings.redis_namespace
+
+        def throttle(name: str, limit: int) -> Throttle:
+            return Throttle(services.redis, name=name, limit=limit,
+                            window=settings.throttle_window, namespace=namespace)
+
         return cls(
             services=services,
             tokens=TokenIssuer(settings.secret_key, settings.token_lifetime),
@@ -38,6 +51,7 @@ class Context:
                 per_email=settings.login_failures_per_email,
                 per_address=settings.login_failures_per_address,
                 window=settings.login_window,
+                namespace=namespace,
             ),
             live=LiveHub(services.pool),
             metrics=Metrics(services),
@@ -45,7 +59,12 @@ class Context:
                 services.redis,
                 per_window=settings.uploads_per_window,
                 window=settings.upload_window,
+                namespace=namespace,
             ),
+            registrations=throttle("registrations", settings.registrations_per_address),
+            resets_by_address=throttle("resets-by-address", settings.resets_per_address),
+            resets_by_email=throttle("resets-by-email", settings.resets_per_email),
+            browser_sessions=browser_sessions,
         )
 
     @property

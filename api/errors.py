@@ -14,6 +14,9 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
+import psycopg
+import redis
+from eventsourcing import persistence
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
@@ -140,6 +143,19 @@ _MAPPED: dict[type[Exception], tuple[int, str]] = {
 
 _HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}
 
+# A database or Redis that cannot be reached right now (refused, restarting, no pooled
+# connection within the pool's short timeout): the request may well work in a moment, so it is
+# 503 with Retry-After, not a 500. psycopg's errors and the event store's wrappers of them.
+_UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
+UNAVAILABLE_RETRY_AFTER = "2"
+
 
 def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) -> Problem:
     """The problem document for any exception; unexpected ones become an opaque 500."""
@@ -161,6 +177,11 @@ def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) 
             headers = _HEADERS.get(status)
             return Problem(status, str(error) or HTTPStatus(status).phrase, kind=kind,
                            headers=headers)
+    if isinstance(error, _UNAVAILABLE):
+        log.warning("answered 503: a service is unavailable (%s)", error)
+        return Problem(503, "the service is unavailable for a moment; try again shortly",
+                       kind="service-unavailable",
+                       headers={"Retry-After": UNAVAILABLE_RETRY_AFTER})
     if isinstance(error, ValidationException):
         return _validation_problem(error, request)
     if isinstance(error, HTTPException):

@@ -18,20 +18,20 @@ from redis.exceptions import RedisError
 
 from api.errors import Problem
 
-PREFIX = "trail:uploads"
-
 log = logging.getLogger("trail.api")
 
 
 class UploadQuota:
-    def __init__(self, redis: Redis, *, per_window: int, window: timedelta) -> None:
+    def __init__(self, redis: Redis, *, per_window: int, window: timedelta,
+                 namespace: str = "trail") -> None:
         self._redis = redis
+        self._prefix = f"{namespace}:uploads"
         self._limit = per_window
         self._window = max(1, int(window.total_seconds()))
 
     def take(self, user_id: UUID) -> None:
         """Count one upload of `user_id`; 429 once the window's are used up."""
-        key = f"{PREFIX}:{user_id}"
+        key = f"{self._prefix}:{user_id}"
         try:
             with self._redis.pipeline(transaction=True) as pipe:
                 pipe.set(key, 0, ex=self._window, nx=True)

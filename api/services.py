@@ -31,6 +31,16 @@ class ApiSettings:
     login_failures_per_email: int = 5
     login_failures_per_address: int = 20
     login_window: timedelta = timedelta(minutes=15)
+    # Per client address per `throttle_window`: accounts registered (each an argon2 hash) and
+    # password-reset emails asked for; and reset emails per email, so nobody can flood a
+    # victim's inbox from many addresses.
+    registrations_per_address: int = 20
+    resets_per_address: int = 20
+    resets_per_email: int = 3
+    throttle_window: timedelta = timedelta(hours=1)
+    # Every Redis key of the API's counters starts with it: deployments (or test runs)
+    # sharing one Redis never share counts.
+    redis_namespace: str = "trail"
     min_position_timeout: float = 5.0
     idempotency_ttl: timedelta = timedelta(hours=24)
     # A request still marked in flight after this long died with its process; its key may be

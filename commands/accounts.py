@@ -82,14 +82,15 @@ class Accounts(Service):
 
     def actor(
         self, user_id: UUID, authenticated_at: datetime | None = None, *,
-        whole_seconds: bool = True,
+        whole_seconds: bool = False,
     ) -> Actor:
         """The caller as it is now: a deactivated or pending account acts no more, and access
         granted before its latest password change (`authenticated_at`) is void.
 
-        Tokens carry whole seconds (`whole_seconds`): access granted in the second of the
-        change is then given the benefit of the doubt. A caller that knows the moment exactly
-        (the web app's sessions keep milliseconds) has it compared exactly."""
+        The moment is compared exactly (access tokens carry microseconds, the web app's
+        sessions milliseconds), so access granted earlier in the very second of a password
+        reset dies with it. `whole_seconds` compares whole seconds only, which gives such
+        access the benefit of the doubt: no caller of Trail's own asks for that."""
         user = self._find(User, user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("this account may not act")

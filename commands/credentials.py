@@ -68,23 +68,30 @@ class Credentials:
             )
 
     def redeem_reset_token(self, token: str, new_password: str, at: datetime) -> UUID | None:
-        """Spend the token and set the password in one transaction, or do neither."""
-        password_hash = self._hasher.hash(new_password)
+        """Spend the token and set the password in one transaction, or do neither.
+
+        The token is looked up (and its row locked) before the new password is hashed: a
+        bogus token costs one indexed read, never an argon2 hash."""
         with self._datastore.transaction(commit=True) as curs:
             curs.execute(
-                "UPDATE password_reset_tokens SET used_at = %s WHERE token_digest = %s "
-                "AND used_at IS NULL AND expires_at > %s RETURNING user_id",
-                (at, digest(token), at),
+                "SELECT user_id FROM password_reset_tokens WHERE token_digest = %s "
+                "AND used_at IS NULL AND expires_at > %s FOR UPDATE",
+                (digest(token), at),
             )
             row = curs.fetchone()
             if row is None:
                 return None
             user_id: UUID = row["user_id"]
+            password_hash = self._hasher.hash(new_password)
+            # An upsert: an account whose first hash never got stored (a crash right after
+            # its registration) gets its password this way.
             curs.execute(
-                "UPDATE credentials SET password_hash = %s, changed_at = %s WHERE user_id = %s",
-                (password_hash, at, user_id),
+                "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, "
+                "changed_at = EXCLUDED.changed_at",
+                (user_id, password_hash, at),
             )
-            # Any other outstanding token for this user dies with this reset.
+            # This token and any other outstanding token of this user die with this reset.
             curs.execute(
                 "UPDATE password_reset_tokens SET used_at = %s "
                 "WHERE user_id = %s AND used_at IS NULL",

@@ -8,7 +8,6 @@ digest are credentials (`commands.api_token_store`), not events.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -17,7 +16,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError, FieldError, require
 from domain.stamped import StampedAggregate
-from domain.values import Stamp
+from domain.values import Stamp, is_one_line, is_visible
 
 TOKEN_NAME_MAX = 100
 EXPIRY_DAYS_MIN, EXPIRY_DAYS_MAX = 1, 365
@@ -55,8 +54,10 @@ def clean_token_name(errors: list[FieldError], value: str) -> str:
         errors.append(FieldError("name", "must not be blank"))
     elif len(name) > TOKEN_NAME_MAX:
         errors.append(FieldError("name", f"must be at most {TOKEN_NAME_MAX} characters"))
-    elif any(unicodedata.category(c) == "Cc" for c in name):
-        errors.append(FieldError("name", "must not contain control characters"))
+    elif not is_one_line(name):
+        errors.append(FieldError("name", "must be one line without control characters"))
+    elif not is_visible(name):
+        errors.append(FieldError("name", "must not be blank"))
     return name
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import FieldError, TransitionNotAllowed, require
+from domain.errors import FieldError, require
 from domain.stamped import StampedAggregate
 from domain.values import EmailPreference, Role, Stamp, UserStatus, clean_name
 
@@ -74,6 +74,16 @@ class User(StampedAggregate):
 
         def apply(self, user: User) -> None:
             user.status = UserStatus.DEACTIVATED
+
+    class MadePending(Event):
+        """An admin set the account back to waiting for approval: it cannot log in (403) nor
+        act until set active again."""
+
+        TOPIC = "trail.User.MadePending"
+        old_status: UserStatus
+
+        def apply(self, user: User) -> None:
+            user.status = UserStatus.PENDING
 
     class Reactivated(Event):
         TOPIC = "trail.User.Reactivated"
@@ -160,21 +170,20 @@ class User(StampedAggregate):
             self._record(stamp, self.RoleChanged, old_role=self.role, role=role)
 
     def change_status(self, stamp: Stamp, status: UserStatus) -> None:
-        """Pending is where self-registration starts; no account goes back to it, and none
-        becomes active without an approval on record."""
+        """An admin may set any status (the contract's precise rules). No account becomes
+        active without an approval on record: the first time is an approval, later ones a
+        reactivation."""
         if status == self.status:
             return
         if status is UserStatus.DEACTIVATED:
             self._record(stamp, self.Deactivated, old_status=self.status)
-        elif status is UserStatus.ACTIVE and not self.approved:
+        elif status is UserStatus.PENDING:
+            self._record(stamp, self.MadePending, old_status=self.status)
+        elif not self.approved:
             # An account deactivated while it still waited is approved, not reactivated.
             self._record(stamp, self.Approved)
-        elif status is UserStatus.ACTIVE:
-            self._record(stamp, self.Reactivated)
         else:
-            raise TransitionNotAllowed(
-                f"status cannot change from {self.status.value} to {status.value}"
-            )
+            self._record(stamp, self.Reactivated)
 
     def reflect_team(self, stamp: Stamp, team_id: UUID, *, member: bool, lead: bool) -> None:
         """Record what the user is to `team_id` now, as the team's own change decided."""

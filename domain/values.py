@@ -86,8 +86,17 @@ PROJECT_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 TICKET_KEY_PATTERN = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 FILENAME_MAX = 255
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-# C0, DEL and C1: a stored name is one line that cannot steer a terminal.
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+# C0, DEL, C1 and the Unicode line and paragraph separators: a one-line field holds none of
+# them, so it cannot break a line of an email header (`\x1c` and U+2028 are line breaks to
+# `str.splitlines`), a list or a terminal.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters that show nothing beside whitespace and format characters (zero-width spaces and
+# joiners, direction marks, the BOM, tags): Unicode's default-ignorable code points of other
+# categories and the Hangul and braille blanks. A text of these alone reads as blank.
+_BLANKS = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u2800\u3164\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+)
 _SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
 
@@ -117,16 +126,35 @@ def clean_text(
 
 def clean_line(errors: list[FieldError], field: str, value: str, *, low: int, high: int) -> str:
     """`clean_text` for a one-line field: control characters (line breaks, tabs, escapes)
-    would break every list and email that shows it, so they are refused."""
+    would break every list and email header that shows it, so they are refused; a required
+    one with no visible character is blank."""
     known = len(errors)
     text = clean_text(errors, field, value, low=low, high=high)
-    if len(errors) == known and any(unicodedata.category(c) == "Cc" for c in text):
-        errors.append(FieldError(field, "must not contain control characters"))
+    if len(errors) > known:
+        return text
+    if not is_one_line(text):
+        errors.append(FieldError(field, "must be one line without control characters"))
+    elif low > 0 and not is_visible(text):
+        errors.append(FieldError(field, "must not be blank"))
     return text
 
 
+def is_one_line(text: str) -> bool:
+    return _NOT_ONE_LINE.search(text) is None
+
+
+def is_visible(text: str) -> bool:
+    """Whether `text` shows at least one character: not only spaces, zero-width or direction
+    marks and other characters that render as nothing."""
+    return any(
+        not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf", "Zs", "Zl", "Zp")
+        and c not in _BLANKS and not 0xE0000 <= ord(c) <= 0xE0FFF
+        for c in text
+    )
+
+
 def clean_title(errors: list[FieldError], value: str) -> str:
-    return clean_text(errors, "title", value, low=1, high=TITLE_MAX)
+    return clean_line(errors, "title", value, low=1, high=TITLE_MAX)
 
 
 def clean_description(errors: list[FieldError], value: str | None) -> str | None:
@@ -137,7 +165,7 @@ def clean_description(errors: list[FieldError], value: str | None) -> str | None
 
 
 def clean_name(errors: list[FieldError], value: str) -> str:
-    return clean_text(errors, "name", value, low=NAME_MIN, high=NAME_MAX)
+    return clean_line(errors, "name", value, low=NAME_MIN, high=NAME_MAX)
 
 
 def clean_comment(errors: list[FieldError], value: str) -> str:
@@ -154,7 +182,7 @@ def check_attachment(errors: list[FieldError], filename: str, size: int, sha256:
     `file`, so that is the field named."""
     if not 1 <= len(filename) <= FILENAME_MAX:
         errors.append(FieldError("file", f"the filename must be 1..{FILENAME_MAX} characters"))
-    elif _CONTROL_CHARACTERS.search(filename):
+    elif not is_one_line(filename):
         errors.append(FieldError("file", "the filename must not contain control characters"))
     if size < 0:
         errors.append(FieldError("file", "the size cannot be negative"))

@@ -40,7 +40,7 @@ class UsersProjection(ReadModel):
     revision = 2
     topics = topics_of(
         User.Registered, User.Approved, User.RoleChanged, User.Renamed, User.Deactivated,
-        User.Reactivated, User.PasswordChanged,
+        User.Reactivated, User.PasswordChanged, User.MadePending,
     )
     tables = {"users": USERS_DDL}
     indexes = ("CREATE UNIQUE INDEX users_seq ON users (seq)",)
@@ -77,6 +77,8 @@ def _fold(row: dict[str, Any], event: User.Event) -> None:
             row["status"] = UserStatus.ACTIVE
         case User.Deactivated():
             row["status"] = UserStatus.DEACTIVATED
+        case User.MadePending():
+            row["status"] = UserStatus.PENDING
         case User.RoleChanged(role=role):
             row["role"] = role
         case User.Renamed(name=name):

@@ -59,6 +59,7 @@ from workers.worker import EmailWorker
 K = TypeVar("K")
 
 API_POOL_MAX_SIZE = 16
+EVENT_STORE_POOL_WAIT = 0.3
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -75,8 +76,14 @@ def commands(
     new_id: Callable[[], UUID] = uuid4,
 ) -> Commands:
     """The write side. Its tables exist already: `runtime.migrate` runs before any process."""
+    store = Trail(postgres_env(database_url))
+    # The library tries each read and write of the event store 10 times, 0.2 s apart, each
+    # waiting this long for a pooled connection (its setting takes whole seconds only): a
+    # command that cannot reach the database fails after about 5 s in all, and the API answers
+    # 503 with Retry-After. A connection a restarted server dropped is simply one failed try.
+    store.datastore.pool.timeout = EVENT_STORE_POOL_WAIT
     return build_commands(
-        Trail(postgres_env(database_url)),
+        store,
         clock=clock,
         new_id=new_id,
         registration=settings.registration,
@@ -93,8 +100,11 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
         connection_class=Connection[DictRow],
         min_size=2,
         max_size=API_POOL_MAX_SIZE,
-        kwargs={"row_factory": dict_row, "autocommit": True},
+        kwargs={"row_factory": dict_row, "autocommit": True,
+                "connect_timeout": settings.db_timeout},
         name="trail-api",
+        # A request waits this long for a connection, then answers 503 (api/errors.py).
+        timeout=settings.db_timeout,
         open=True,
     )
     links = Links.of(settings)
@@ -113,12 +123,15 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
     return ApiServices(
         commands=commands(settings, database_url, attachments=storage),
         pool=pool,
-        redis=Redis.from_url(redis_url),
+        # Bounded, so a Redis that went away answers 503 (and /health "broker: down") at once.
+        redis=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5),
         settings=ApiSettings(
             secret_key=secret_key_or_generate(settings),
             cors_origins=settings.cors_origins,
             migrations=migration_ids(),
             max_upload_bytes=settings.max_upload_bytes,
+            registrations_per_address=settings.registrations_per_hour,
+            redis_namespace=settings.redis_namespace,
         ),
         send_password_reset=send_password_reset,
         blobs=storage.blobs,
@@ -144,6 +157,7 @@ def web_services(settings: Settings, api: ApiServices) -> WebServices:
             per_email=limits.login_failures_per_email,
             per_address=limits.login_failures_per_address,
             window=limits.login_window,
+            namespace=limits.redis_namespace,
         ),
         settings=WebSettings(
             secret_key=limits.secret_key,
@@ -243,6 +257,7 @@ _DELIVERY_ENV = {
     "TRAIL_EMAIL_MIN_BACKOFF": "min_backoff",
     "TRAIL_EMAIL_MAX_BACKOFF": "max_backoff",
     "TRAIL_EMAIL_REQUEUE_AFTER": "requeue_after",
+    "TRAIL_EMAIL_OUTAGE_PROBE": "outage_probe",
     "TRAIL_EMAIL_SMTP_TIMEOUT": "smtp_timeout",
     "TRAIL_EMAIL_RELAY_INTERVAL": "relay_interval",
     "TRAIL_EMAIL_NAMESPACE": "namespace",

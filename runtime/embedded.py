@@ -109,7 +109,12 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def postgres_env(database_url: str) -> dict[str, str]:
+# Seconds the event store waits for a pooled connection (the library's default is 30): while
+# the database is down a command fails fast, and the API answers 503 with Retry-After.
+POOL_TIMEOUT = 5
+
+
+def postgres_env(database_url: str, pool_timeout: int = POOL_TIMEOUT) -> dict[str, str]:
     """eventsourcing's PostgreSQL settings for `database_url` (postgresql://user:pw@host:port/db).
 
     A unix-socket URL (`postgresql://user@/db?host=/run/postgresql`) works too.
@@ -130,6 +135,8 @@ def postgres_env(database_url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_POOL_SIZE": "10",
+        # The library uses it as the wait for a pooled connection.
+        "POSTGRES_CONNECT_TIMEOUT": str(pool_timeout),
         "POSTGRES_MAX_OVERFLOW": "10",
         # Recycle connections so a failover or pgbouncer restart is picked up within minutes.
         "POSTGRES_CONN_MAX_AGE": "600",

@@ -51,6 +51,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     blob_url: str | None = None
     max_upload_mb: int = 10
     attachment_retention_days: int = 30
+    # Seconds a request waits for a database connection (from its pool, or a new one) before
+    # it answers 503 with Retry-After: an outage shows at once instead of after a 30 s wait.
+    db_timeout: int = 3
+    # Accounts one client address may register per hour.
+    registrations_per_hour: int = 20
+    # What every Redis key of the API's counters starts with (login failures, throttles).
+    redis_namespace: str = "trail"
 
     @property
     def max_upload_bytes(self) -> int:
@@ -198,6 +205,9 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         blob_url=_blob_url(environ),
         max_upload_mb=_integer(environ, "TRAIL_MAX_UPLOAD_MB", 10, low=1),
         attachment_retention_days=_integer(environ, "TRAIL_ATTACHMENT_RETENTION_DAYS", 30, low=0),
+        db_timeout=_integer(environ, "TRAIL_DB_TIMEOUT", 3, low=1),
+        registrations_per_hour=_integer(environ, "TRAIL_REGISTRATIONS_PER_HOUR", 20, low=1),
+        redis_namespace=_optional(environ, "TRAIL_REDIS_NAMESPACE") or "trail",
     )
 
 

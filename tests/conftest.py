@@ -8,12 +8,24 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from commands.base import Trail
 from commands.services import Commands, build_commands
 from runtime.embedded import postgres_env
 from runtime.migrate import migrate
 from tests.services import create_scratch_database, test_database_url, test_redis_url
+
+# A failing property shrinks for up to five minutes by default (hypothesis makes the bound
+# monkeypatchable for this): behind `-x` that hides every later test and looks like a hang.
+# Ten seconds of shrinking still gives a small example, and the seed to go further by hand.
+hypothesis_engine.MAX_SHRINKING_SECONDS = 10
+# Examples here talk to PostgreSQL, whose timing varies with the machine's load: a per-example
+# deadline would fail on a busy CI, not on a bug. `print_blob` lets a failure be replayed
+# exactly (@reproduce_failure).
+hypothesis_settings.register_profile("trail", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("trail")
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,12 @@ from litestar.types import ControllerRouterHandler
 
 from commands.permissions import Actor
 from web.errors import error_handlers
+from web.live import live_sessions
 from web.pages import ROUTES
 from web.render import STATIC_DIR
 from web.services import WebServices
-from web.visit import SignInRequired, Web, visit_of
+from web.site import Web
+from web.visit import SignInRequired, visit_of
 
 
 def provide_actor(request: Request[Any, Any, Any]) -> Actor:
@@ -53,6 +55,9 @@ def create_web(services: WebServices) -> list[ControllerRouterHandler]:
         exception_handlers=handlers,
         include_in_schema=False,
         request_max_body_size=services.settings.max_form_body,
+        # The API's `/ws` finds the sessions here (`api.live.credentials.BROWSER_SESSIONS`),
+        # so a page's cookie opens a live stream under the sessions' own rule.
+        opt={"browser_sessions": live_sessions(web.sessions, web.public_host)},
     )
     static = create_static_files_router(
         path="/static",

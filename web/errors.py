@@ -17,8 +17,17 @@ from litestar.types import ExceptionHandlersMap
 
 from commands import errors as command_errors
 from domain import errors as domain_errors
+from domain.api_tokens import UnknownToken
 from projections.errors import InvalidQuery
-from web.visit import CsrfRefused, SignInRequired, Unavailable, Visit, Web
+from web.site import Web
+from web.visit import (
+    CsrfRefused,
+    SignInRequired,
+    Unavailable,
+    UploadTooLarge,
+    Visit,
+    full_path,
+)
 
 log = logging.getLogger("trail.web")
 
@@ -26,6 +35,11 @@ _PAGES: dict[type[Exception], tuple[int, str, str]] = {
     NotFoundException: (404, "Not found", "There is nothing here, or nothing you may see."),
     command_errors.NotFound: (404, "Not found", "There is nothing here, or nothing you may see."),
     domain_errors.UnknownComment: (404, "Not found", "That comment does not exist."),
+    domain_errors.UnknownAttachment: (404, "Not found", "That attachment does not exist."),
+    domain_errors.UnknownLink: (404, "Not found", "That link does not exist."),
+    UnknownToken: (404, "Not found", "That token does not exist."),
+    domain_errors.AttachmentGone: (410, "Gone", "This attachment was removed from its ticket."),
+    UploadTooLarge: (413, "File too large", ""),
     command_errors.Forbidden: (403, "Not allowed", "Your role may not do this."),
     domain_errors.NotCommentAuthor: (403, "Not allowed",
                                      "Only the author of a comment may change it."),
@@ -34,6 +48,9 @@ _PAGES: dict[type[Exception], tuple[int, str, str]] = {
                   "or from another site. Go back, reload the page and try again."),
     domain_errors.TransitionNotAllowed: (409, "Not possible now", ""),
     domain_errors.ProjectArchived: (409, "Project archived", ""),
+    domain_errors.LinkNotAllowed: (409, "Not possible", ""),
+    domain_errors.CycleNotAllowed: (409, "Not possible", ""),
+    domain_errors.TicketBlocked: (409, "Blocked", ""),
     command_errors.Conflict: (409, "Try again", ""),
     command_errors.VersionMismatch: (409, "Changed meanwhile",
                                      "Someone changed this ticket since you opened the page. "
@@ -49,7 +66,7 @@ def error_handlers(web: Web) -> ExceptionHandlersMap:
     def handle(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
         if isinstance(error, SignInRequired):
             # After signing in, a GET is asked for again; a form's POST cannot be.
-            target = _full_path(request) if request.method == "GET" else "/"
+            target = full_path(request) if request.method == "GET" else "/"
             return web.redirect(request, "/signin?next=" + quote(target, safe="/"))
         status, title, detail = _describe(error)
         if not hasattr(request.state, "visit"):
@@ -84,8 +101,3 @@ def _reason(status: int) -> str:
     from http import HTTPStatus
 
     return HTTPStatus(status).phrase
-
-
-def _full_path(request: Request[Any, Any, Any]) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")

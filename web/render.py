@@ -101,6 +101,21 @@ def when(moment: datetime | None) -> Markup:
     return Markup('<time datetime="{}" data-local>{}</time>').format(iso(utc), text)
 
 
+def filesize(size: int | None) -> str:
+    """`512 bytes`, `14.2 KiB`, `3.1 MiB`: what a person reads, in binary units like the
+    upload limit."""
+    if size is None:
+        return "—"
+    if size < 1024:
+        return f"{size} bytes"
+    amount = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        amount /= 1024
+        if amount < 1024 or unit == "GiB":
+            return f"{amount:.1f} {unit}".replace(".0 ", " ")
+    return f"{size} bytes"
+
+
 def day(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
@@ -194,7 +209,7 @@ def environment() -> Environment:
     env.globals.update(static=static, qs=query, field_label=field_label)
     env.filters.update(
         label=label, when=when, day=day, duration=duration, prose=prose, initials=initials,
-        hue=avatar_hue, since=since, iso=iso,
+        hue=avatar_hue, since=since, iso=iso, filesize=filesize,
     )
     return env
 

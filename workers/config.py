@@ -25,9 +25,14 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     # the waits are 3, 6, 12 … 384 minutes, then 8 h, so 10 attempts span about 21 hours.
     min_backoff: Positive = 180.0
     max_backoff: Positive = 8 * 3600.0
-    # A queued row whose message vanished (Redis flushed, worker died holding it) is enqueued
-    # again after this long. Longer than a normal queue wait; a duplicate message is harmless.
-    requeue_after: Positive = 300.0
+    # A queued row whose message vanished (Redis lost it, a worker died holding it before it
+    # began) is enqueued again after this long, so none waits more than a minute for it. A
+    # message that was only slow finds its row taken by then: a duplicate message is harmless.
+    requeue_after: Positive = 60.0
+    # While emails wait out an SMTP outage, the relay releases the oldest of them this often to
+    # find out whether the server is back (a probe that fails costs that email no attempt); one
+    # that gets through releases all the others.
+    outage_probe: Positive = 30.0
     # Bound on one SMTP conversation, so a stuck server cannot pin a worker thread forever.
     smtp_timeout: Positive = 30.0
     worker_threads: AtLeastOne = 8

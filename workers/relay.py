@@ -1,7 +1,10 @@
 """The relay: hands due outbox rows to the broker and marks them queued.
 
-It wakes on the outbox's NOTIFY (sent when rows are written or re-queued) and otherwise polls
-every `relay_interval`, which is when retries come due and lost messages are noticed.
+It wakes on the outbox's NOTIFY (sent when rows are written, re-queued or released) and otherwise
+polls every `relay_interval`, which is when retries come due and lost messages and the attempts
+of dead workers are noticed. While an SMTP outage defers emails it releases one of them every
+`outage_probe` seconds, so the backlog goes out soon after the server is back even when no new
+email comes along to show it (see projections/outbox/attempts.py).
 Messages are enqueued inside the transaction that marks the rows queued: if Redis fails halfway,
 the rows stay pending, and a worker that got a message early waits for the commit on the row
 lock (see workers/actors.py).
@@ -11,13 +14,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import psycopg
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from projections.outbox import CHANNEL, rows
+from projections.outbox import CHANNEL, attempts, rows
 from workers.broker import send_email_message
 from workers.config import Delivery
 
@@ -33,6 +37,7 @@ class Relay:
         self.broker = broker
         self.settings = settings
         self._stopping = threading.Event()
+        self._probed_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="trail-email-relay", daemon=True)
 
     def start(self) -> None:
@@ -57,11 +62,19 @@ class Relay:
         ):
             listener.execute(f"LISTEN {CHANNEL}")
             while not self._stopping.is_set():
+                self._probe(conn)
                 if self.relay_once(conn) == self.settings.relay_batch:
                     continue  # a backlog: keep going without waiting
                 # One notification is enough: the next pass takes every due row.
                 for _ in listener.notifies(timeout=self.settings.relay_interval, stop_after=1):
                     pass
+
+    def _probe(self, conn: psycopg.Connection[Any]) -> None:
+        if time.monotonic() - self._probed_at < self.settings.outage_probe:
+            return
+        self._probed_at = time.monotonic()
+        with conn.transaction():
+            attempts.probe_outage(conn)
 
     def relay_once(self, conn: psycopg.Connection[Any]) -> int:
         """Hand one batch of due rows to the broker; returns how many."""

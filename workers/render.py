@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import email.errors
 import re
 from collections.abc import Callable
-from email import charset, policy
+from email import charset
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
-from email.policy import Compat32
-from email.utils import formataddr, formatdate, parseaddr
+from email.policy import Compat32, EmailPolicy
+from email.utils import formataddr, formatdate, parseaddr, quote
 from pathlib import Path
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from projections.outbox.payloads import (
     Person,
     TicketEmail,
 )
+from workers.transports import PermanentError
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,27 +54,77 @@ _UTF8_QP = charset.Charset("utf-8")
 _UTF8_QP.body_encoding = charset.QP
 
 
+# Whatever could end a header line: every control character (CR, LF, and the FS, GS, RS and
+# NEL that `str.splitlines` breaks on) and U+2028/2029. Titles and names holding one are refused
+# since (domain.values), but events recorded before may have them: here they become a space,
+# so data in the log can never forge a header line.
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A generated header may go on to a next line only when that line starts with a space or a tab
+# (folding); any other line would be a header of its own. This is CPython's
+# `verify_generated_headers` check, which not every Python 3.11 this runs on has.
+_NEWLINE_WITHOUT_FWSP = re.compile(r"\r\n[^ \t]|\r[^ \n\t]|\n[^ \t]")
+_NEWLINE_WITHOUT_FWSP_BYTES = re.compile(rb"\r\n[^ \t]|\r[^ \n\t]|\n[^ \t]")
+
+
+class UnsendableEmail(PermanentError):
+    """The row cannot become a valid email: a header that does not parse or would break its
+    line, an address that is not one. Building it again gives the same answer, so the row is
+    marked failed at once (the worker's rule for a `PermanentError`), never retried."""
+
+
+class HeaderInjection(UnsendableEmail, email.errors.MessageError):
+    """A header would have come out as more than one header line."""
+
+
+def _verified_text(name: str, folded: str, linesep: str) -> str:
+    if not folded.endswith(linesep) or _NEWLINE_WITHOUT_FWSP.search(folded[: -len(linesep)]):
+        raise HeaderInjection(f"the {name} header would break its line")
+    return folded
+
+
+def _verified_bytes(name: str, folded: bytes, linesep: str) -> bytes:
+    end = linesep.encode("ascii")
+    if not folded.endswith(end) or _NEWLINE_WITHOUT_FWSP_BYTES.search(folded[: -len(end)]):
+        raise HeaderInjection(f"the {name} header would break its line")
+    return folded
+
+
 class _Compat32(Compat32):
-    """compat32, with a short cut for headers that need no folding or encoding.
+    """compat32 that verifies every header it writes, with a short cut for headers that need
+    no folding or encoding.
 
     compat32 builds and encodes a `Header` object for every header it writes, which was a
     quarter of a worker's CPU per email. Ours are ASCII (non-ASCII is RFC 2047-encoded before
     it gets here) and mostly short: those are written as they are, the rest as before.
     """
 
+    def fold(self, name: str, value: str) -> str:
+        return _verified_text(name, super().fold(name, value), self.linesep)
+
     def fold_binary(self, name: str, value: str) -> bytes:
         if (
             isinstance(value, str)
             and value.isascii()
-            and "\n" not in value
-            and "\r" not in value
+            and _LINE_BREAKING.search(value) is None
             and len(name) + 2 + len(value) <= (self.max_line_length or 78)
         ):
             return f"{name}: {value}{self.linesep}".encode("ascii")
-        return super().fold_binary(name, value)
+        return _verified_bytes(name, super().fold_binary(name, value), self.linesep)
 
 
-_POLICY = _Compat32()
+class _StrictSMTP(EmailPolicy):
+    """The `SMTP` policy (for the rare email to a non-ASCII address, sent with SMTPUTF8) that
+    verifies every header it writes as `_Compat32` does."""
+
+    def fold(self, name: str, value: str) -> str:
+        return _verified_text(name, super().fold(name, value), self.linesep)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        return _verified_bytes(name, super().fold_binary(name, value), self.linesep)
+
+
+_POLICY = _Compat32(raise_on_defect=True)
+_SMTP_POLICY = _StrictSMTP(linesep="\r\n", raise_on_defect=True)
 
 
 class Renderer:
@@ -101,6 +153,19 @@ class Renderer:
     def render(
         self, email_id: UUID, subject: str, payload: EmailPayload, position: int | None = None
     ) -> Message:
+        """The email of an outbox row; `UnsendableEmail` when the row cannot make one."""
+        try:
+            return self._render(email_id, subject, payload, position)
+        except UnsendableEmail:
+            raise
+        except (ValueError, LookupError, email.errors.MessageError) as error:
+            # UnicodeError included (a lone surrogate in a name): the same row fails the same
+            # way every time.
+            raise UnsendableEmail(f"the email cannot be built: {error}") from error
+
+    def _render(
+        self, email_id: UUID, subject: str, payload: EmailPayload, position: int | None
+    ) -> Message:
         match payload:
             case TicketEmail():
                 name = "ticket"
@@ -120,12 +185,12 @@ class Renderer:
         # policy: those rare emails pay for it.
         international = not payload.recipient.email.isascii()
         message = MIMEMultipart(
-            "alternative", policy=policy.SMTP if international else _POLICY
+            "alternative", policy=_SMTP_POLICY if international else _POLICY
         )
         # A boundary of our own: the generator would otherwise compile a regex per message to
         # check a random one. "=_" never occurs in quoted-printable text, so this one is safe.
         message.set_boundary(f"=_trail_{email_id.hex}")
-        message["Subject"] = _header(subject)
+        message["Subject"] = _header(one_line(subject), international)
         message["From"] = self.mail_from
         message["To"] = _address(payload.recipient)
         message["Date"] = formatdate(localtime=False, usegmt=True)
@@ -167,15 +232,31 @@ def list_id(mail_from: str, ticket_key: str) -> str:
     return f"{project_key} <{project_key.lower()}.{label}.{domain or 'localhost'}>"
 
 
-def _header(value: str) -> str:
-    return value if value.isascii() else Header(value, "utf-8").encode()
+def one_line(value: str) -> str:
+    """`value` with every run of line-breaking characters made one space."""
+    return _LINE_BREAKING.sub(" ", value).strip()
+
+
+def _header(value: str, international: bool = False) -> str:
+    if value.isascii():
+        return value
+    # The SMTP policy takes no value written on several lines: it folds the header itself.
+    return Header(value, "utf-8").encode(maxlinelen=0 if international else None)
 
 
 def _address(person: Person) -> str:
-    if person.email.isascii():
-        return formataddr((person.name, person.email), charset="utf-8")
+    address = person.email
+    # An address is the recipient itself: rather than send elsewhere, a row whose address
+    # holds a line break or is no single address fails.
+    if _LINE_BREAKING.search(address) or parseaddr(address)[1] != address or "@" not in address:
+        raise UnsendableEmail(f"the recipient address {address!r} is not one address")
+    name = one_line(person.name)
+    if address.isascii():
+        return formataddr((name, address), charset="utf-8")
     # formataddr refuses a non-ASCII address; the SMTPUTF8 policy writes the header as UTF-8.
-    return f"{Header(person.name, 'utf-8').encode()} <{person.email}>"
+    # An ASCII name is quoted, so a comma in it does not make two recipients.
+    display = f'"{quote(name)}"' if name.isascii() else _header(name, international=True)
+    return f"{display} <{address}>"
 
 
 def _domain(mail_from: str) -> str:

@@ -27,7 +27,13 @@ class DeliveryError(Exception):
 
 
 class TransientError(DeliveryError):
-    """Worth trying again later."""
+    """Worth trying again later. `outage`: the server could not be reached or would not talk
+    (refused, timed out, dropped the connection, 421), so every email fails alike until it is
+    back; otherwise it refused this one email for now (a 4xx to its recipient)."""
+
+    def __init__(self, message: str, *, outage: bool = False) -> None:
+        super().__init__(message)
+        self.outage = outage
 
 
 class PermanentError(DeliveryError):
@@ -84,7 +90,7 @@ class SmtpTransport:
             raise _classified(code, text) from error
         except (smtplib.SMTPException, OSError) as error:
             self._discard(client)
-            raise TransientError(f"SMTP send failed: {error!r}") from error
+            raise TransientError(f"SMTP send failed: {error!r}", outage=True) from error
 
     def _usable_client(self) -> smtplib.SMTP:
         client: smtplib.SMTP | None = getattr(self._local, "client", None)
@@ -99,7 +105,8 @@ class SmtpTransport:
             except smtplib.SMTPResponseException as error:
                 raise _classified(error.smtp_code, error.smtp_error) from error
             except (smtplib.SMTPException, OSError) as error:
-                raise TransientError(f"cannot reach the SMTP server: {error!r}") from error
+                raise TransientError(f"cannot reach the SMTP server: {error!r}",
+                                     outage=True) from error
             self._local.client = client
             with self._lock:
                 self._all.append(client)
@@ -168,7 +175,8 @@ def _classified(code: int, text: bytes | str) -> DeliveryError:
     message = f"SMTP {code} {detail}".strip()
     if 500 <= code < 600:
         return PermanentError(message)
-    return TransientError(message)
+    # 421: the service is not available (shutting down, overloaded), whoever the email is for.
+    return TransientError(message, outage=code == 421)
 
 
 class FileTransport:
@@ -190,7 +198,7 @@ class FileTransport:
             temporary.write_bytes(message.as_bytes())
             temporary.replace(target)
         except OSError as error:
-            raise TransientError(f"cannot write {self.directory}: {error}") from error
+            raise TransientError(f"cannot write {self.directory}: {error}", outage=True) from error
 
     def close(self) -> None:
         """Nothing stays open between files."""

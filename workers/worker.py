@@ -14,6 +14,9 @@ from workers.transports import Transport
 
 # Milliseconds a stopping worker waits for the emails it is sending right now.
 STOP_TIMEOUT_MS = 30_000
+# Seconds a message waits for a connection before it counts as a database outage (and is
+# retried shortly, see workers/broker.py).
+POOL_TIMEOUT = 5.0
 
 
 class EmailWorker:
@@ -35,6 +38,10 @@ class EmailWorker:
             min_size=1,
             max_size=settings.worker_threads,
             kwargs={"options": f"-c lock_timeout={LOCK_WAIT_MS}"},
+            timeout=POOL_TIMEOUT,
+            # A connection from before a database restart is found dead before it is used,
+            # at the cost of a round trip per email (nothing next to the SMTP conversation).
+            check=ConnectionPool.check_connection,
             open=False,
         )
         declare_send_email(self.broker, Mailer(self.pool, transport, renderer, settings))
@@ -45,7 +52,9 @@ class EmailWorker:
         )
 
     def start(self) -> None:
-        self.pool.open(wait=True)
+        # Not waiting for a first connection: a worker started while the database is away
+        # connects once it is back, and its messages are retried until then.
+        self.pool.open(wait=False)
         self.worker.start()
 
     def stop(self) -> None:

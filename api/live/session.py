@@ -127,8 +127,9 @@ class Session:
                 self.close(UNAUTHENTICATED, "the API token was revoked")
             case User.Deactivated():
                 self.close(FORBIDDEN, "the account was deactivated")
-            case User.PasswordChanged() if issued_at and issued_at < event.timestamp.replace(
-                    microsecond=0):
+            case User.MadePending():
+                self.close(FORBIDDEN, "the account waits for approval again")
+            case User.PasswordChanged() if issued_at and issued_at < event.timestamp:
                 self.close(FORBIDDEN, "the password changed: sign in again")
             case User.RoleChanged():
                 self._sees_now(msgspec.structs.replace(self.viewer, role=event.role),

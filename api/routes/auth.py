@@ -16,6 +16,7 @@ from api.responses import Accepted, answer
 from commands.errors import TooManyLogins
 from commands.logins import sign_in
 from commands.messages import RegisterUser
+from domain.values import normalise_email
 from projections.users import UserView, view_of
 
 log = logging.getLogger("trail.api")
@@ -61,11 +62,15 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     summary="Create an account",
     description="The first account of an empty system is `admin`; later ones are `reporter`, "
     "`active` or, when the deployment requires approval, `pending`. name 3..100 characters, "
-    "email unique ignoring case (409), password 10..128 characters, not all letters or digits.",
+    "email unique ignoring case (409), password 10..128 characters, not all letters or digits. "
+    "A client address may register a limited number of accounts per hour (429).",
     response_headers=[LOCATION, TRAIL_POSITION],
-    responses=problem_responses(400, 409, 413, 415, 422),
+    responses=problem_responses(400, 409, 413, 415, 422, 429),
 )
-def register(data: Registration, context: Context) -> Response[UserView]:
+def register(
+    data: Registration, context: Context, request: Request[Any, Any, Any]
+) -> Response[UserView]:
+    context.registrations.take(client_address(request), "registrations from one address")
     outcome = context.commands.accounts.register(
         RegisterUser(name=data.name, email=data.email, password=data.password)
     )
@@ -109,11 +114,17 @@ def token(
     sync_to_thread=True,
     summary="Ask for a password-reset email",
     description="Always 202, whether or not the email belongs to an account: the answer "
-    "never tells. The email carries a single-use token valid for one hour.",
+    "never tells. The email carries a single-use token valid for one hour. Requests are "
+    "limited per email and per client address (429), known emails or not.",
     response_headers=[TRAIL_POSITION],
-    responses=problem_responses(400, 413, 415, 422),
+    responses=problem_responses(400, 413, 415, 422, 429),
 )
-def request_password_reset(data: ResetRequest, context: Context) -> Response[Accepted]:
+def request_password_reset(
+    data: ResetRequest, context: Context, request: Request[Any, Any, Any]
+) -> Response[Accepted]:
+    # Counted whether the email is known or not, so a 429 tells nothing about accounts.
+    context.resets_by_address.take(client_address(request), "password resets from one address")
+    context.resets_by_email.take(normalise_email(data.email), "password resets for one email")
     # The work happens after the answer is sent, so a known and an unknown email take the
     # same time to answer.
     return Response(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import msgspec
 from litestar import Response, get
@@ -14,13 +14,17 @@ from psycopg.rows import DictRow
 from redis.exceptions import RedisError
 
 from api.context import Context
-from api.reads import position_source
 from projections.outbox.rows import OutboxCounts, outbox_counts
-from projections.positions import ProjectionStatus, projection_status
+from projections.positions import ProjectionStatus, Source, projection_status
 from projections.webhooks.rows import DeliveryCounts, delivery_counts
 
 Check = Literal["ok", "down"]
 Status = Literal["ok", "degraded", "down"]
+
+# Seconds /health waits for a pooled connection: with the pool's connect timeout it answers
+# within 2 s even while the database is down or restarting (a load balancer, `trail serve`'s
+# start-up and an operator all ask it during outages).
+DATABASE_WAIT = 1.0
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -37,11 +41,13 @@ class Health(msgspec.Struct, frozen=True):
     tags=["health"],
     sync_to_thread=True,
     summary="Is Trail up, and how far behind are its read models",
-    description="200 while the database answers (`status` is `degraded` when the broker does "
-    "not), 503 when it does not. `lag` counts events a projection has yet to process; "
+    description="200 while the database and the broker answer; 503 within 2 s when either does "
+    "not, naming it (`database` or `broker` is `down`; `status` is `down` without the database, "
+    "`degraded` without the broker). `lag` counts events a projection has yet to process; "
     "`outbox` counts emails not yet delivered and those that finally failed; `webhooks` the same "
     "for webhook deliveries.",
-    responses={503: ResponseSpec(Health, description="The database does not answer")},
+    responses={503: ResponseSpec(Health, description="The database or the broker does not "
+                                 "answer")},
 )
 def health(context: Context) -> Response[Health]:
     database: Check = "ok"
@@ -49,8 +55,10 @@ def health(context: Context) -> Response[Health]:
     outbox = OutboxCounts(pending=0, failed=0)
     webhooks = DeliveryCounts(pending=0, failed=0)
     try:
-        projections = projection_status(position_source(context))
-        with context.services.pool.connection(timeout=2) as conn:
+        # One connection for every question, taken with a short wait: never the pool's default.
+        with context.services.pool.connection(timeout=DATABASE_WAIT) as conn:
+            # That module gives each cursor its own row factory, so a dict-row connection serves.
+            projections = projection_status(cast(Source, conn))
             outbox = _outbox(conn)
             webhooks = _webhooks(conn)
     except DatabaseError:
@@ -62,7 +70,8 @@ def health(context: Context) -> Response[Health]:
         broker = "down"
     status: Status = "down" if database == "down" else "degraded" if broker == "down" else "ok"
     body = Health(status, database, broker, projections, outbox, webhooks)
-    return Response(body, status_code=503 if database == "down" else 200)
+    return Response(body, status_code=200 if status == "ok" else 503,
+                    headers={} if status == "ok" else {"Retry-After": "2"})
 
 
 def _outbox(conn: Connection[DictRow]) -> OutboxCounts:
@@ -110,7 +119,7 @@ def livez() -> Probe:
 def readyz(context: Context) -> Response[Probe]:
     needed = set(context.services.settings.migrations)
     try:
-        with context.services.pool.connection(timeout=2) as conn:
+        with context.services.pool.connection(timeout=DATABASE_WAIT) as conn:
             applied = {row["migration_id"] for row in conn.execute(
                 "SELECT migration_id FROM _yoyo_migration").fetchall()}
     except UndefinedTable:

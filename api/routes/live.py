@@ -1,6 +1,7 @@
 """`GET /ws`: live updates over a WebSocket.
 
-    client: {"type": "auth", "token": "<jwt>"}          (or `Authorization: Bearer` on the upgrade)
+    client: {"type": "auth", "token": "<jwt>"}          (or `Authorization: Bearer` on the upgrade,
+                                                         or a web app page's session cookie)
     server: {"type": "ready", "user_id": "…"}
     client: {"type": "subscribe", "topics": ["ticket:<id>", "project:<id>", "notifications",
                                              "messages"], "after": <position>?}
@@ -30,7 +31,7 @@ from litestar.exceptions import WebSocketDisconnect
 from api.context import Context
 from api.errors import Problem, problem_response, problem_responses
 from api.hooks import context_of
-from api.live.credentials import Credential, credential, verifier
+from api.live.credentials import Credential, browser_credential, credential, verifier
 from api.live.session import UNAUTHENTICATED, Output, Session
 from api.live.slots import encode, error_frame
 from api.live.stream import Stream
@@ -186,8 +187,14 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], context: Context) -> I
     the socket closed with 4401) when it is not a valid `auth`."""
     try:
         header = socket.headers.get("authorization")
-        token = bearer_token(header) if header else await _auth_message(socket)
-        held = await to_thread.run_sync(credential, context, token)
+        # A browser page sends its session cookie with the upgrade (it cannot set a header).
+        browser = None if header else await to_thread.run_sync(
+            browser_credential, context.browser_sessions, socket.headers)
+        if browser is not None:
+            token, held = "", browser
+        else:
+            token = bearer_token(header) if header else await _auth_message(socket)
+            held = await to_thread.run_sync(credential, context, token)
         actor = await to_thread.run_sync(verifier(context, token, held))
     except (Problem, Unauthenticated, msgspec.DecodeError, TimeoutError) as refused:
         reason = refused.detail if isinstance(refused, Problem) else (

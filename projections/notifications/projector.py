@@ -66,8 +66,9 @@ class NotificationsProjection(ReadModel):
     revision = 1
     topics = topics_of(
         Project.Created, User.Registered, User.Renamed, User.RoleChanged, User.Approved,
-        User.Deactivated, User.Reactivated, User.TeamsChanged, Watch.Chosen, Watch.Started,
-        Watch.Stopped, ReadMark.NotificationRead, ReadMark.AllRead, *TICKET_EVENTS,
+        User.Deactivated, User.MadePending, User.Reactivated, User.TeamsChanged, Watch.Chosen,
+        Watch.Started, Watch.Stopped, ReadMark.NotificationRead, ReadMark.AllRead,
+        *TICKET_EVENTS,
     )
     tables = TABLES
     indexes = INDEXES
@@ -217,7 +218,7 @@ class _Batch:
                 person.name = event.name
             case User.RoleChanged():
                 person.role = event.role
-            case User.Deactivated():
+            case User.Deactivated() | User.MadePending():
                 person.active = False
             case User.Approved() | User.Reactivated():
                 person.active = True

@@ -1,12 +1,14 @@
-"""Every change of an outbox row's state, and the queries about them.
+"""Writing outbox rows, handing them to the broker, and the queries about them.
 
-    pending --relay--> queued --worker--> sent
-       ^                  |
-       +---- retry -------+--> failed (attempts exhausted, or a permanent error)
+    pending --relay--> queued --worker--> sending --> sent
+       ^                  ^                  |
+       |                  +-- worker died ---+
+       +------------- retry -----------------+--> failed (attempts exhausted, or permanent)
 
 Whoever changes a row holds its row lock: the relay while it hands rows to the broker, a worker
 for the whole of one send. That lock is what keeps a redelivered message from sending twice.
-Admins see `queued` as `pending`: it is an internal hand-over state.
+A worker's side of it is `attempts`. Admins see `queued` and `sending` as `pending`: they are
+internal hand-over states.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from projections.outbox.payloads import (
     EmailPayload,
     PasswordResetEmail,
     Person,
-    payload_decoder,
     payload_encoder,
 )
 from projections.outbox.schema import CHANNEL
@@ -94,15 +95,24 @@ def enqueue_password_reset(
 # --------------------------------------------------------------------------- the relay
 
 
+# A `sending` row nobody has locked for this long lost its worker. The worker leaves its row
+# unlocked only between committing the attempt and locking it again, a few milliseconds.
+UNCONFIRMED_GRACE = 5.0
+
+
 def due_rows(conn: Conn, *, requeue_after: float, limit: int) -> list[UUID]:
-    """Lock the rows to hand to the broker now: pending ones whose time has come, and queued ones
-    whose message has been gone for `requeue_after` seconds (lost with a Redis flush or a dead
-    worker). SKIP LOCKED passes over rows a worker is sending right now."""
+    """Lock the rows to hand to the broker now: pending ones whose time has come or that were
+    released after an outage, queued ones whose message has been gone for `requeue_after`
+    seconds (lost with Redis, or held by a worker that died before starting it), and `sending`
+    ones whose worker died during the attempt (nobody holds their lock). SKIP LOCKED passes over
+    rows a worker is sending right now."""
     rows = conn.execute(
-        "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= now()) "
+        "SELECT id FROM outbox WHERE "
+        "(status = 'pending' AND (next_attempt_at <= now() OR released)) "
         "OR (status = 'queued' AND queued_at <= now() - make_interval(secs => %s)) "
+        "OR (status = 'sending' AND attempted_at <= now() - make_interval(secs => %s)) "
         "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
-        (requeue_after, limit),
+        (requeue_after, UNCONFIRMED_GRACE, limit),
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -110,68 +120,6 @@ def due_rows(conn: Conn, *, requeue_after: float, limit: int) -> list[UUID]:
 def mark_queued(conn: Conn, ids: list[UUID]) -> None:
     conn.execute(
         "UPDATE outbox SET status = 'queued', queued_at = now() WHERE id = ANY(%s)", (ids,)
-    )
-
-
-# --------------------------------------------------------------------------- the worker
-
-
-class Claimed:
-    """A queued row a worker holds the lock on, with what it needs to send it."""
-
-    def __init__(
-        self, email_id: UUID, subject: str, payload: str, attempts: int, position: int | None
-    ) -> None:
-        self.id = email_id
-        self.subject = subject
-        self.attempts = attempts
-        self.position = position
-        self._payload = payload
-
-    def payload(self) -> EmailPayload:
-        """Decoded on demand, so a row that does not decode fails as itself, not as the claim."""
-        return payload_decoder.decode(self._payload)
-
-
-def claim(conn: Conn, email_id: UUID) -> Claimed | None:
-    """Lock a queued row for sending, or None when there is nothing to send: already sent or
-    failed, waiting for a later retry, or unknown. Waits for the relay's short lock (a worker
-    may get the message before the relay commits); raises LockNotAvailable after the
-    connection's lock_timeout, when another worker is busy sending the same row."""
-    # Locked by id alone, status checked after: a status condition in the WHERE would be judged
-    # on the snapshot from before the relay's commit, and skip the row instead of waiting.
-    row = conn.execute(
-        "SELECT status, subject, payload::text, attempts, position FROM outbox "
-        "WHERE id = %s FOR UPDATE",
-        (email_id,),
-    ).fetchone()
-    if row is None or row[0] != "queued":
-        return None
-    return Claimed(email_id, row[1], row[2], row[3], row[4])
-
-
-def mark_sent(conn: Conn, email_id: UUID, attempts: int) -> None:
-    # A sent row is never rendered again: drop a password-reset token so no copy of it
-    # outlives the email (backups, database dumps).
-    conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = %s, "
-        "last_error = NULL, payload = payload - 'token' WHERE id = %s",
-        (attempts, email_id),
-    )
-
-
-def mark_retry(conn: Conn, email_id: UUID, attempts: int, error: str, delay: float) -> None:
-    conn.execute(
-        "UPDATE outbox SET status = 'pending', attempts = %s, last_error = %s, "
-        "next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
-        (attempts, error, delay, email_id),
-    )
-
-
-def mark_failed(conn: Conn, email_id: UUID, attempts: int, error: str) -> None:
-    conn.execute(
-        "UPDATE outbox SET status = 'failed', attempts = %s, last_error = %s WHERE id = %s",
-        (attempts, error, email_id),
     )
 
 
@@ -204,7 +152,8 @@ def retry_emails(conn: Conn, *, include_failed: bool) -> int:
 
     A queued one is handed over again at once: if its message still exists too, the second
     copy finds it sent and does nothing."""
-    statuses = ["pending", "queued", "failed"] if include_failed else ["pending", "queued"]
+    undelivered = ["pending", "queued", "sending"]
+    statuses = [*undelivered, "failed"] if include_failed else undelivered
     with conn.transaction(), conn.cursor() as cur:
         count = cur.execute(_RETRY + "WHERE status = ANY(%s)", (statuses,)).rowcount
         wake_relay(cur)
@@ -223,7 +172,7 @@ def outbox_counts(conn: Conn) -> OutboxCounts:
             "SELECT count(*) FILTER (WHERE status <> 'failed') AS pending, "
             "count(*) FILTER (WHERE status = 'failed') AS failed "
             # Spelled out rather than `<> 'sent'`, so the (status, seq) index serves it.
-            "FROM outbox WHERE status IN ('pending', 'queued', 'failed')"
+            "FROM outbox WHERE status IN ('pending', 'queued', 'sending', 'failed')"
         ).fetchone()
     assert row is not None
     return OutboxCounts(pending=row["pending"], failed=row["failed"])
@@ -257,7 +206,7 @@ def list_emails(
     where: list[sql.Composable] = [sql.SQL("TRUE")]
     params: list[object] = []
     if status == "pending":
-        where.append(sql.SQL("status IN ('pending', 'queued')"))
+        where.append(sql.SQL("status IN ('pending', 'queued', 'sending')"))
     elif status is not None:
         where.append(sql.SQL("status = %s"))
         params.append(status)
@@ -278,7 +227,7 @@ def list_emails(
 
 
 def _email_item(row: dict[str, Any]) -> EmailItem:
-    queued_or_pending = row["status"] in ("queued", "pending")
+    queued_or_pending = row["status"] in ("queued", "sending", "pending")
     return EmailItem(
         id=row["id"],
         kind=row["kind"],

@@ -6,6 +6,8 @@ from __future__ import annotations
 # NOTIFYed when rows become due (written, or re-queued): wakes the relay without polling.
 CHANNEL = "trail_outbox"
 
+# A live outbox got `attempted_at`, `outage`, `released`, the 'sending' state and their indexes
+# from runtime/migrations/0050.outbox-attempts.sql: change both together.
 TABLES = {
     "outbox": """
         CREATE TABLE outbox (
@@ -21,12 +23,22 @@ TABLES = {
             subject text NOT NULL,
             payload jsonb NOT NULL,
             status text NOT NULL DEFAULT 'pending'
-                CHECK (status IN ('pending', 'queued', 'sent', 'failed')),
+                CONSTRAINT outbox_status_check
+                CHECK (status IN ('pending', 'queued', 'sending', 'sent', 'failed')),
             attempts integer NOT NULL DEFAULT 0,
             last_error text,
             created_at timestamptz NOT NULL DEFAULT now(),
+            -- The row's own schedule: when its next try is due.
             next_attempt_at timestamptz NOT NULL DEFAULT now(),
             queued_at timestamptz,
+            -- When the attempt under way (status 'sending') or the last one began: recorded and
+            -- committed before the email goes to the server.
+            attempted_at timestamptz,
+            -- The last failure was the server being unreachable, not a refusal of this email.
+            outage boolean NOT NULL DEFAULT false,
+            -- Handed over before its own time: a send that worked, or the relay's probe, says
+            -- the outage that deferred it may be over.
+            released boolean NOT NULL DEFAULT false,
             sent_at timestamptz,
             CONSTRAINT outbox_command_recipient UNIQUE (command_id, recipient_id)
         )""",
@@ -72,6 +84,8 @@ INDEXES = (
     "CREATE INDEX outbox_digest_waiting ON outbox_digest_items (at) WHERE digest_id IS NULL",
     "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending'",
     "CREATE INDEX outbox_in_flight ON outbox (queued_at) WHERE status = 'queued'",
+    "CREATE INDEX outbox_sending ON outbox (attempted_at) WHERE status = 'sending'",
+    "CREATE INDEX outbox_deferred_by_outage ON outbox (seq) WHERE status = 'pending' AND outage",
     "CREATE INDEX outbox_by_status ON outbox (status, seq)",
     "CREATE INDEX outbox_by_ticket ON outbox (ticket_id, seq)",
 )

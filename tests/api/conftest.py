@@ -12,7 +12,6 @@ import httpx
 import pytest
 import redis
 
-from api.ratelimit import PREFIX as LOGIN_FAILURES_PREFIX
 from commands.services import Commands
 from tests.api.server import api_process, projecting
 
@@ -91,19 +90,26 @@ class Accounts:
 
 @pytest.fixture(scope="module")
 def api_env(scratch_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-            ) -> dict[str, str]:
-    client = redis.Redis.from_url(redis_url)
-    # Failure counts of earlier runs would rate-limit this one's logins from 127.0.0.1.
-    for key in client.scan_iter(f"{LOGIN_FAILURES_PREFIX}:*"):
-        client.delete(key)
-    client.close()
-    return {
+            ) -> Iterator[dict[str, str]]:
+    # Counters of its own (login failures, throttles): earlier modules, earlier runs and runs
+    # in parallel on the same Redis never rate-limit this module's requests from 127.0.0.1.
+    namespace = f"trail-test-{secrets.token_hex(8)}"
+    yield {
         "DATABASE_URL": scratch_database_url,
         "REDIS_URL": redis_url,
         "TRAIL_SECRET_KEY": secrets.token_urlsafe(48),
         "TRAIL_DATA_DIR": str(tmp_path_factory.mktemp("trail-data")),
         "TRAIL_REGISTRATION": "open",
+        "TRAIL_REDIS_NAMESPACE": namespace,
+        # Every test registers its people from 127.0.0.1; test_throttling.py tests the limit.
+        "TRAIL_REGISTRATIONS_PER_HOUR": "100000",
     }
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(f"{namespace}:*"):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="module")

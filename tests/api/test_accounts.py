@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -36,27 +37,42 @@ def test_too_many_failures_for_an_email_are_429_even_with_the_right_password(
 @pytest.fixture
 def limiter(redis_url: str) -> Iterator[LoginLimiter]:
     client = redis.Redis.from_url(redis_url)
-    yield LoginLimiter(client, per_email=2, per_address=3, window=timedelta(seconds=60))
+    # Counts of their own: runs in parallel, or again within the window, never share them.
+    namespace = f"test-{uuid.uuid4().hex}"
+    yield LoginLimiter(client, per_email=2, per_address=3, window=timedelta(seconds=60),
+                       namespace=namespace)
+    for key in client.scan_iter(f"{namespace}:*"):
+        client.delete(key)
     client.close()
 
 
 def test_the_address_limit_counts_failures_across_emails(limiter: LoginLimiter) -> None:
     address = "192.0.2.77"
     for n in range(3):
-        limiter.check(f"user{n}@example.com", address)
-        limiter.failed(f"user{n}@example.com", address)
+        limiter.attempt(f"user{n}@example.com", address)
     with pytest.raises(TooManyLogins) as raised:
-        limiter.check("someone.else@example.com", address)
+        limiter.attempt("someone.else@example.com", address)
     assert 0 < raised.value.retry_after <= 60
-    limiter.check("someone.else@example.com", "192.0.2.78")
+    limiter.attempt("someone.else@example.com", "192.0.2.78")
 
 
 def test_a_success_clears_the_email_count(limiter: LoginLimiter) -> None:
     email, address = "cleared@example.com", "192.0.2.90"
-    limiter.failed(email, address)
-    limiter.succeeded(email)
-    limiter.failed(email, address)
-    limiter.check(email, address)
+    limiter.attempt(email, address)
+    limiter.attempt(email, address)
+    limiter.succeeded(email, address)
+    limiter.attempt(email, address)
+    limiter.attempt(email, address)
+    with pytest.raises(TooManyLogins):
+        limiter.attempt(email, address)
+
+
+def test_an_attempt_that_was_no_failure_is_taken_back(limiter: LoginLimiter) -> None:
+    email, address = "pending@example.com", "192.0.2.91"
+    for _ in range(5):
+        limiter.attempt(email, address)
+        limiter.not_a_failure(email, address)
+    limiter.attempt(email, address)
 
 
 def _reset_token(database_url: str, email: str) -> str:

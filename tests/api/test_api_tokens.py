@@ -143,6 +143,8 @@ def test_an_expired_token_answers_401(
         ({"name": "   "}, "name"),
         ({"name": "x" * 101}, "name"),
         ({"name": "tab\tinside"}, "name"),
+        ({"name": "ci\u2028bot"}, "name"),
+        ({"name": "\u200b\u200e"}, "name"),
         ({"name": "ok", "expires_in_days": 0}, "expires_in_days"),
         ({"name": "ok", "expires_in_days": 366}, "expires_in_days"),
         ({"name": "ok", "expires_in_days": "30"}, "expires_in_days"),

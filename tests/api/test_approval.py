@@ -30,3 +30,31 @@ def test_pending_accounts_get_403_until_approved(client: Client) -> None:
     approved = client.patch(f"/users/{later['id']}", admin_token, json={"status": "active"})
     assert approved.status_code == 200 and approved.json()["status"] == "active"
     assert client.get("/me", client.login("later@example.com")).json()["id"] == later["id"]
+
+
+def test_an_admin_may_set_a_user_back_to_pending(client: Client) -> None:
+    """API.md: an admin may set `status` to any of active, pending, deactivated; a pending
+    user cannot log in (403) until set active again, and its tokens stop at once."""
+    admin_token = client.login("first@example.com")
+    user = client.register("Back Pending", "back.pending@example.com")
+    client.patch(f"/users/{user['id']}", admin_token, json={"status": "active"})
+    token = client.login("back.pending@example.com")
+    changed = client.patch(f"/users/{user['id']}", admin_token, json={"status": "pending"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["status"] == "pending"
+    assert client.get(f"/users/{user['id']}", admin_token).json()["status"] == "pending"
+    assert_problem(client.get("/me", token), 401)
+    assert_problem(client.post("/auth/token", json={"email": "back.pending@example.com",
+                                                    "password": PASSWORD}), 403)
+    history = client.get("/events?type=User.MadePending", admin_token).json()["items"]
+    assert [e["data"]["old_status"] for e in history] == ["active"]
+    again = client.patch(f"/users/{user['id']}", admin_token, json={"status": "active"})
+    assert again.status_code == 200 and again.json()["status"] == "active"
+    assert client.get("/me", client.login("back.pending@example.com")).status_code == 200
+
+
+def test_an_admin_cannot_set_itself_pending(client: Client) -> None:
+    admin_token = client.login("first@example.com")
+    me = client.get("/me", admin_token).json()
+    assert_problem(client.patch(f"/users/{me['id']}", admin_token, json={"status": "pending"}),
+                   403)

@@ -15,7 +15,10 @@ import pytest
 
 from api.errors import Problem
 from api.tokens import TokenIssuer
+from commands.services import Commands
 from tests.api.conftest import PASSWORD, Accounts, Client
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -107,6 +110,40 @@ def test_token_claims(client: Client, accounts: Accounts, api_env: dict[str, str
     assert claims["sub"] == accounts.reporter.id
     assert claims["exp"] - claims["iat"] == 1800
     assert claims["jti"]
+
+
+def _signed(api_env: dict[str, str], claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, api_env["TRAIL_SECRET_KEY"], algorithm="HS256")
+
+
+def test_a_token_issued_in_the_second_of_a_password_reset_but_before_it_dies_with_it(
+    client: Client, api_env: dict[str, str], app: Commands
+) -> None:
+    user = client.register("Same Second", "same.second@example.com")
+    found = app.accounts.start_password_reset("same.second@example.com")
+    assert found is not None
+    app.accounts.finish_password_reset(found[1], "a whole new one 7")
+    changed = app.accounts.user(uuid.UUID(user["id"])).password_changed_at
+    assert changed is not None
+    second, at_us = int(changed.timestamp()), (changed - EPOCH) // timedelta(microseconds=1)
+    # Issued within the second of the change: 1 µs before it, and 1 µs after it.
+    before = _claims(user["id"], iat=second, iat_us=at_us - 1)
+    after = _claims(user["id"], iat=second, iat_us=at_us + 1)
+    _assert_401(client, _signed(api_env, before))
+    assert client.get("/me", _signed(api_env, after)).status_code == 200
+    # A token of an earlier Trail knows only its second: that second no longer saves it.
+    legacy = _claims(user["id"], iat=second)
+    _assert_401(client, _signed(api_env, legacy))
+    # A fresh login right after the reset works, in whatever second it falls.
+    assert client.get("/me", client.login("same.second@example.com", "a whole new one 7")
+                      ).status_code == 200
+
+
+def test_issued_tokens_carry_the_moment_to_the_microsecond() -> None:
+    moment = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=123456)
+    issuer = TokenIssuer("k" * 48, timedelta(minutes=30), clock=lambda: moment)
+    _, issued, _ = issuer.claims(issuer.issue(uuid.uuid4()))
+    assert issued == moment
 
 
 def test_deactivation_stops_earlier_tokens_at_once(client: Client, accounts: Accounts) -> None:

@@ -12,7 +12,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from api.errors import Problem
-from api.quotas import PREFIX, UploadQuota
+from api.quotas import UploadQuota
 
 
 @pytest.fixture
@@ -23,7 +23,8 @@ def client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 def test_a_user_past_the_quota_is_told_when_to_come_back(client: redis.Redis) -> None:
-    quota = UploadQuota(client, per_window=2, window=timedelta(minutes=10))
+    namespace = f"test-{uuid.uuid4().hex}"
+    quota = UploadQuota(client, per_window=2, window=timedelta(minutes=10), namespace=namespace)
     user, other = uuid.uuid4(), uuid.uuid4()
     try:
         quota.take(user)
@@ -32,7 +33,7 @@ def test_a_user_past_the_quota_is_told_when_to_come_back(client: redis.Redis) ->
             quota.take(user)
         quota.take(other)
     finally:
-        client.delete(f"{PREFIX}:{user}", f"{PREFIX}:{other}")
+        client.delete(*client.scan_iter(f"{namespace}:*"))
 
     assert refused.value.status == 429
     assert 0 < int(refused.value.headers["Retry-After"]) <= 600

@@ -50,6 +50,29 @@ def someone(app: Commands) -> tuple[str, str]:
     return address, token
 
 
+def test_a_bogus_token_is_looked_up_before_any_password_is_hashed(app: Commands) -> None:
+    credentials = app.accounts.credentials
+    hashed: list[str] = []
+    original = credentials._hasher
+
+    class Counting(type(original)):  # type: ignore[misc]
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            hashed.append("hash")
+            return original.hash(password, salt=salt)
+
+    credentials._hasher = Counting()
+    try:
+        for bogus in ("not a token", "x" * 43, ""):
+            with pytest.raises(InvalidResetToken):
+                app.accounts.finish_password_reset(bogus, NEW_PASSWORD)
+        assert hashed == []
+        _, token = someone(app)
+        app.accounts.finish_password_reset(token, NEW_PASSWORD)
+        assert hashed == ["hash", "hash"]  # the registration's, then the reset's
+    finally:
+        credentials._hasher = original
+
+
 def test_a_token_sets_the_new_password_once(app: Commands) -> None:
     address, token = someone(app)
     user_id = app.accounts.finish_password_reset(token, NEW_PASSWORD).id

@@ -103,6 +103,11 @@ def test_revise_refuses_invalid_fields_and_records_nothing() -> None:
     when(project, project.revise, name="no", description="fine").then_error(
         InvalidFields, fields=["name"]
     )
+    # A project's name is one line: it heads lists and emails.
+    for name in ("Pay\r\nments", "Pay\x1cments", "Pay\u2029ments", "\u200b\u200b\u200b"):
+        when(project, project.revise, name=name, description="fine").then_error(
+            InvalidFields, fields=["name"]
+        )
 
 
 def test_archive_records_archived_once() -> None:

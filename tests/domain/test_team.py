@@ -41,7 +41,8 @@ def test_a_team_may_start_without_a_lead() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "ab", "  ab  ", "x" * 101, "nul\x00here", "two\nlines", "tab\there", "\x1b[31mred"]
+    "name", ["", "ab", "  ab  ", "x" * 101, "nul\x00here", "two\nlines", "tab\there", "\x1b[31mred",
+             "fs\x1chere", "ls\u2028here", "\u200b\u200c\u200d\u200e"]
 )
 def test_a_team_name_follows_the_project_name_rules(name: str) -> None:
     when(None, Team.form, team_id=TEAM_ID, name=name, lead_id=None).then_error(

@@ -128,6 +128,36 @@ def test_open_refuses_invalid_fields_naming_each(fields: dict[str, Any], bad: li
     open_ticket(**fields).then_error(InvalidFields, fields=bad)
 
 
+# Each would forge header lines in the assignees' email (`Subject`) or break a list's row:
+# CR/LF, the line breaks of `str.splitlines` (FS, GS, RS, NEL, U+2028/2029), C0, DEL and C1.
+HEADER_BREAKERS = [
+    "x\r\nFrom : CEO <ceo@bank.test>\r\nBcc: all@bank.test",
+    "line\nbreak", "file\x1cseparator", "group\x1dseparator", "record\x1eseparator",
+    "next\x85line", "line\u2028separator", "paragraph\u2029separator", "bell\x07",
+    "escape\x1b[31m", "delete\x7f", "c1\x9b", "tab\there",
+]
+# Nothing visible: zero-width spaces and joiners, direction marks, the BOM, a Hangul filler.
+INVISIBLE_TITLES = ["\u200b", "\u200b\u200c\u200d", "\u200e\u200f\u202e", "\ufeff\u2060",
+                    "\u3164", " \u200b \u00a0 "]
+
+
+@pytest.mark.parametrize("title", HEADER_BREAKERS)
+def test_a_title_must_be_one_line(title: str) -> None:
+    open_ticket(title=title).then_error(InvalidFields, fields=["title"])
+    ticket = given(a_ticket(title="Old"))
+    when(ticket, edit(ticket), title=title).then_error(InvalidFields, fields=["title"])
+
+
+@pytest.mark.parametrize("title", INVISIBLE_TITLES)
+def test_a_title_with_nothing_visible_is_blank(title: str) -> None:
+    open_ticket(title=title).then_error(InvalidFields, fields=["title"])
+
+
+def test_a_title_of_any_script_with_marks_inside_is_accepted() -> None:
+    title = "Café\u200d 日本語 \u202b\u0645\u0631\u062d\u0628\u0627\u202c"
+    open_ticket(title=title).then((Ticket.Created, {"title": title}))
+
+
 # --- edits: one event kind each --------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from domain.claim import Claim, claim_id
-from domain.errors import InvalidFields, NameTaken, TransitionNotAllowed
+from domain.errors import InvalidFields, NameTaken
 from domain.user import User
 from domain.values import Role, UserStatus
 from tests.domain.given import ALICE, BOB, CAROL, USER_ID, Stream, a_user, given, stamp, when
@@ -44,7 +44,10 @@ def test_register_records_registered_with_a_trimmed_name() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["", "  ab  ", "n" * 101])
+@pytest.mark.parametrize(
+    "name", ["", "  ab  ", "n" * 101, "Max\r\nBcc: x@y.test", "Max\x1cMin", "Max\u2028Min",
+             "\u200b\u200b\u200b", "Ma\x85x"]
+)
 def test_register_refuses_a_bad_name(name: str) -> None:
     register(name=name).then_error(InvalidFields, fields=["name"])
 
@@ -87,9 +90,17 @@ def test_activating_an_account_turned_away_while_pending_records_its_approval() 
 
 
 @pytest.mark.parametrize("status", [ACTIVE, DEACTIVATED])
-def test_no_account_goes_back_to_pending(status: UserStatus) -> None:
+def test_an_admin_may_set_an_account_back_to_pending(status: UserStatus) -> None:
     user = user_in(status)
-    when(user, user.change_status, PENDING).then_error(TransitionNotAllowed)
+    when(user, user.change_status, PENDING).then((User.MadePending, {"old_status": status}))
+    assert user.status is PENDING
+    assert not user.is_active and not user.can_be_assigned
+
+
+def test_an_approved_account_set_pending_then_active_is_reactivated() -> None:
+    user = given(a_user().add(User.MadePending, old_status=ACTIVE))
+    when(user, user.change_status, ACTIVE).then(User.Reactivated)
+    assert user.is_active
 
 
 @pytest.mark.parametrize("status", list(UserStatus))
@@ -127,6 +138,7 @@ def test_rename_to_the_same_name_records_nothing_and_a_bad_name_is_refused() -> 
     user = given(a_user(name="Max"))
     when(user, user.rename, " Max ").then_nothing()
     when(user, user.rename, "Mx").then_error(InvalidFields, fields=["name"])
+    when(user, user.rename, "Max\r\nTo: x@y.test").then_error(InvalidFields, fields=["name"])
 
 
 # --- claims: unique names --------------------------------------------------------------------

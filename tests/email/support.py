@@ -60,6 +60,9 @@ class Mailbox:
         self.answers: dict[str, str] = {}
         # RCPT for these addresses hangs until released: a send caught in the middle.
         self.stalled: set[str] = set()
+        # DATA for these addresses is recorded as accepted, then its answer hangs until
+        # released: the server has the email, the sender has not heard so yet.
+        self.stalled_after_accepting: set[str] = set()
         self.stall_reached = threading.Event()
         self.release = threading.Event()
 
@@ -84,6 +87,10 @@ class Mailbox:
         assert isinstance(message, EmailMessage)
         with self.lock:
             self.accepted.extend(Accepted(rcpt, message) for rcpt in envelope.rcpt_tos)
+        if self.stalled_after_accepting.intersection(envelope.rcpt_tos):
+            self.stall_reached.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
         return "250 Message accepted for delivery"
 
     def matching(self, predicate: Callable[[Accepted], bool]) -> list[Accepted]:

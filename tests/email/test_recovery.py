@@ -1,5 +1,6 @@
 """Crashes: a worker process killed in the middle of a send, and Redis losing its messages.
-The email still arrives, exactly once. Workers here are real `trail worker` processes."""
+The email still arrives: once, or, when the server had taken it just before the worker died,
+again with the same Message-ID. Workers here are real `trail worker` processes."""
 
 from __future__ import annotations
 
@@ -92,18 +93,47 @@ def test_a_worker_killed_mid_send_and_restarted_delivers_once(
 
     # The worker is inside the SMTP conversation, holding the row: kill it there.
     assert mailbox.stall_reached.wait(30), "the worker never reached the server"
+    # The attempt was recorded before the send began.
+    assert _status(db, ticket) == [("sending", 1)]
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
+    mailbox.stalled.discard(address)
     mailbox.release.set()
-    assert _status(db, ticket) == [("queued", 0)]
 
     spawn_worker()
     [accepted] = mailbox.wait_for(for_ticket(ticket), 1, timeout=30)
     assert accepted.rcpt == address
-    _wait(lambda: _status(db, ticket) == [("sent", 1)])
+    _wait(lambda: _status(db, ticket) == [("sent", 2)])
     # The message the dead worker held may still come back from Redis: it must not resend.
     time.sleep(delivery.requeue_after + 1)
     assert len(mailbox.matching(for_ticket(ticket))) == 1
+
+
+def test_an_email_the_server_took_as_its_worker_died_comes_again_with_its_message_id(
+    people: People, mailbox: Mailbox, spawn_worker: WorkerProcess, db: DB
+) -> None:
+    mailbox.stall_reached.clear()
+    mailbox.release.clear()
+    vic = people.user("Vic Twice")
+    address = people.email_of(vic)
+    mailbox.stalled_after_accepting.add(address)
+    first = spawn_worker()
+    ticket = people.ticket(people.project("TWI"), "Accepted, unconfirmed", vic)
+
+    # The server has the email; the worker dies before it hears so and before it commits.
+    assert mailbox.stall_reached.wait(30), "the worker never reached the server"
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    mailbox.stalled_after_accepting.discard(address)
+    mailbox.release.set()
+    assert _status(db, ticket) == [("sending", 1)]
+
+    # Nobody holds the attempt any more: it is sent again, without waiting for a requeue.
+    spawn_worker()
+    copies = mailbox.wait_for(for_ticket(ticket), 2, timeout=30)
+    assert [c.rcpt for c in copies] == [address, address]
+    assert copies[0].message["Message-ID"] == copies[1].message["Message-ID"]
+    _wait(lambda: _status(db, ticket) == [("sent", 2)])
 
 
 def test_messages_lost_by_redis_are_enqueued_again(

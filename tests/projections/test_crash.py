@@ -1,5 +1,8 @@
-"""SIGKILL a running projector process at random points while thousands of events stream in;
-restarted, it ends with no row missing and none doubled."""
+"""SIGKILL a running projector process while thousands of events stream in; restarted, it ends
+with no row missing and none doubled.
+
+The kills follow the writer's progress, not the clock: one after every `KILL_EVERY` committed
+commands, so every run kills the same number of times however fast the machine is."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from tests.projections.test_properties import assert_read_models_fold_the_aggreg
 Conn = psycopg.Connection[DictRow]
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = 1000
+KILL_EVERY = 100
+KILLS = COMMANDS // KILL_EVERY - 1
 NAMES = [*(m.name for m in READ_MODELS), "ledger"]
 
 
@@ -38,7 +43,39 @@ def start_projector(database_url: str, log: Path) -> subprocess.Popen[str]:
     return process
 
 
-def stream_of_commands(app: Commands, people: People, done: threading.Event) -> None:
+class Progress:
+    """How many commands the writer has committed, for the killer to wait on."""
+
+    def __init__(self) -> None:
+        self._done = 0
+        self._finished = False
+        self._changed = threading.Condition()
+
+    def step(self) -> None:
+        with self._changed:
+            self._done += 1
+            self._changed.notify_all()
+
+    def finish(self) -> None:
+        # Also when the writer fails, so the killer never waits for commands that won't come.
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
+    def wait_for(self, commands: int) -> bool:
+        with self._changed:
+            self._changed.wait_for(lambda: self._done >= commands or self._finished)
+            return self._done >= commands
+
+
+def stream_of_commands(app: Commands, people: People, progress: Progress) -> None:
+    try:
+        write_commands(app, people, progress)
+    finally:
+        progress.finish()
+
+
+def write_commands(app: Commands, people: People, progress: Progress) -> None:
     """About three events per command: creations, multi-field edits, comments, status moves."""
     project_id = new_project(app, people.admin)
     tickets = []
@@ -47,6 +84,7 @@ def stream_of_commands(app: Commands, people: People, done: threading.Event) -> 
     for i in range(COMMANDS):
         if i % 4 == 0 or not tickets:
             tickets.append(new_ticket(app, people.dev, project_id, f"ticket {i}"))
+            progress.step()
             continue
         ticket_id = rng.choice(tickets)
         ticket = app.tickets.get(people.dev, ticket_id)
@@ -61,23 +99,23 @@ def stream_of_commands(app: Commands, people: People, done: threading.Event) -> 
         else:
             status = cycle[(cycle.index(ticket.status) + 1) % len(cycle)]
             app.tickets.edit(people.dev, EditTicket(ticket_id=ticket_id, status=status))
-    done.set()
+        progress.step()
 
 
 def test_sigkilled_projector_loses_and_doubles_nothing(
     app: Commands, people: People, conn: Conn, scratch_database_url: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "projector.log"
-    done = threading.Event()
-    writer = threading.Thread(target=stream_of_commands, args=(app, people, done))
+    progress = Progress()
+    writer = threading.Thread(target=stream_of_commands, args=(app, people, progress))
     writer.start()
-    kills, rng = 0, random.Random(11)
-    while not done.is_set():
+    kills = 0
+    for kill in range(1, KILLS + 1):
         process = start_projector(scratch_database_url, log)
-        done.wait(rng.uniform(0.0, 0.6))
+        reached = progress.wait_for(kill * KILL_EVERY)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        kills += 1
+        kills += reached
     writer.join()
 
     process = start_projector(scratch_database_url, log)
@@ -87,7 +125,7 @@ def test_sigkilled_projector_loses_and_doubles_nothing(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
 
-    assert kills >= 5
+    assert kills == KILLS
     events = conn.execute("SELECT count(*) AS n FROM trail_events").fetchone()
     assert events is not None and events["n"] > 3000
     ledger = conn.execute("SELECT position FROM ledger ORDER BY 1").fetchall()

@@ -10,7 +10,8 @@ from commands.messages import ChangeUser
 from commands.permissions import Actor
 from domain.errors import InvalidFields
 from web.forms import Form
-from web.visit import Web, visit_of
+from web.site import Web
+from web.visit import visit_of
 
 
 @get("/account", sync_to_thread=True)

@@ -1,4 +1,5 @@
-"""Admin pages: people (approve, roles, deactivate), projects, and the email outbox.
+"""Admin pages: people (approve, roles, deactivate), projects, and the email outbox (teams and
+webhooks have modules of their own).
 
 Each page checks `require_admin` before reading anything, and each change goes through the same
 command as the API's, so an admin here can do exactly what an admin there can, and nothing more
@@ -25,34 +26,19 @@ from projections.errors import InvalidQuery
 from projections.outbox import Outbox, rows
 from projections.users import UserFilters
 from web.forms import Form
-from web.pages.tickets import all_projects
-from web.visit import Web, visit_of
+from web.pages.admin_base import admin_page, require_admin
+from web.pages.common import all_projects
+from web.site import Web
+from web.visit import visit_of
 
 Query = Annotated[str | None, Parameter(required=False)]
-
-TABS = [
-    ("/manage/users", "People"),
-    ("/manage/projects", "Projects"),
-    ("/manage/emails", "Emails"),
-]
-
-
-def _admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise NotFound("no such page")
-
-
-def _page(request: Request[Any, Any, Any], web: Web, template: str, context: dict[str, Any],
-          status_code: int = 200) -> Response[Any]:
-    return web.page(request, template, {"tabs": TABS, **context}, status_code=status_code)
-
 
 # ---------------------------------------------------------------------------- people
 
 
 @get("/manage", sync_to_thread=False)
 def manage(request: Request[Any, Any, Any], web: Web, actor: Actor) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     return web.redirect(request, "/manage/users")
 
 
@@ -66,7 +52,7 @@ def people(
     status: Query = None,
     cursor: Query = None,
 ) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     try:
         filters = UserFilters(
             role=Role(role) if role else None,
@@ -79,7 +65,7 @@ def people(
         page = users.list_users(conn, filters, 50, cursor or None)
         pending = users.list_users(conn, UserFilters(status=UserStatus.PENDING), 1).items
     params = {k: v for k, v in {"q": filters.q, "role": role, "status": status}.items() if v}
-    return _page(request, web, "admin_users.html", {
+    return admin_page(request, web, "admin_users.html", {
         "title": "People",
         "page": page,
         "params": params,
@@ -93,7 +79,7 @@ def people(
 @post("/manage/users/{user_id:uuid}", sync_to_thread=True)
 def change_person(request: Request[Any, Any, Any], web: Web, actor: Actor, user_id: UUID
                   ) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     form = Form.of(request)
     role = form.choice("role", [r.value for r in Role])
     status = form.choice("status", [s.value for s in UserStatus])
@@ -119,7 +105,7 @@ def change_person(request: Request[Any, Any, Any], web: Web, actor: Actor, user_
 
 @get("/manage/projects", sync_to_thread=True)
 def project_list(request: Request[Any, Any, Any], web: Web, actor: Actor) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     return _projects(request, web, Form())
 
 
@@ -127,14 +113,14 @@ def _projects(request: Request[Any, Any, Any], web: Web, form: Form, status_code
               ) -> Response[Any]:
     with web.reading(visit_of(request), (projects.ProjectsProjection.name,)) as conn:
         known = all_projects(conn)
-    return _page(request, web, "admin_projects.html", {
+    return admin_page(request, web, "admin_projects.html", {
         "title": "Projects", "projects": known, "form": form,
     }, status_code)
 
 
 @post("/manage/projects", sync_to_thread=True)
 def create_project(request: Request[Any, Any, Any], web: Web, actor: Actor) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     form = Form.of(request)
     key = form.optional("key")
     try:
@@ -157,10 +143,10 @@ def create_project(request: Request[Any, Any, Any], web: Web, actor: Actor) -> R
 @get("/manage/projects/{project_id:uuid}", sync_to_thread=True)
 def project_page(request: Request[Any, Any, Any], web: Web, actor: Actor, project_id: UUID
                  ) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     project = web.commands.projects.get(project_id)
     form = Form({"name": project.name, "description": project.description or ""})
-    return _page(request, web, "admin_project.html", {
+    return admin_page(request, web, "admin_project.html", {
         "title": f"Project {project.name}", "project": project, "form": form,
     })
 
@@ -168,7 +154,7 @@ def project_page(request: Request[Any, Any, Any], web: Web, actor: Actor, projec
 @post("/manage/projects/{project_id:uuid}", sync_to_thread=True)
 def revise_project(request: Request[Any, Any, Any], web: Web, actor: Actor, project_id: UUID
                    ) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     form = Form.of(request)
     visit = visit_of(request)
     if form.text("archive") == "1":
@@ -190,7 +176,7 @@ def revise_project(request: Request[Any, Any, Any], web: Web, actor: Actor, proj
         visit.say("project-saved")
         return web.redirect(request, "/manage/projects")
     project = web.commands.projects.get(project_id)
-    return _page(request, web, "admin_project.html", {
+    return admin_page(request, web, "admin_project.html", {
         "title": f"Project {project.name}", "project": project, "form": form,
     }, 400)
 
@@ -203,14 +189,14 @@ EmailStatus = Literal["pending", "sent", "failed"]
 @get("/manage/emails", sync_to_thread=True)
 def emails(request: Request[Any, Any, Any], web: Web, actor: Actor, status: Query = None,
            cursor: Query = None) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     if status not in (None, "", "pending", "sent", "failed"):
         raise InvalidQuery("status", "must be pending, sent or failed")
     with web.reading(visit_of(request), (Outbox.name,)) as conn:
         shown = cast(EmailStatus | None, status or None)
         page = rows.list_emails(conn, shown, None, 50, cursor or None)
         counts = rows.outbox_counts(conn)
-    return _page(request, web, "admin_emails.html", {
+    return admin_page(request, web, "admin_emails.html", {
         "title": "Emails", "page": page, "status": status or "", "counts": counts,
     })
 
@@ -218,7 +204,7 @@ def emails(request: Request[Any, Any, Any], web: Web, actor: Actor, status: Quer
 @post("/manage/emails/{email_id:uuid}/retry", sync_to_thread=True)
 def retry(request: Request[Any, Any, Any], web: Web, actor: Actor, email_id: UUID
           ) -> Response[Any]:
-    _admin(actor)
+    require_admin(actor)
     with web.services.pool.connection() as conn:
         if not rows.retry_email(conn, email_id):
             raise NotFound("no such email")

@@ -21,7 +21,8 @@ from commands.messages import RegisterUser
 from domain.errors import InvalidFields, NameTaken
 from domain.values import UserStatus
 from web.forms import Form
-from web.visit import Web, safe_next, visit_of
+from web.site import Web
+from web.visit import safe_next, visit_of
 
 log = logging.getLogger("trail.web")
 

@@ -21,9 +21,10 @@ from projections import daily, stats
 from projections.errors import InvalidQuery
 from projections.stats import StatsFilters
 from web import charts
-from web.pages.tickets import all_projects
+from web.pages.common import all_projects
 from web.render import label
-from web.visit import Web, visit_of
+from web.site import Web
+from web.visit import visit_of
 
 READS = (stats.StatsProjection.name, daily.DailyOpenProjection.name, "projects")
 DEFAULT_DAYS = 30
