@@ -182,6 +182,12 @@ def projector_env(database_url: str) -> dict[str, str]:
     return postgres_env(database_url)
 
 
+# Emails and webhooks may leave 20 ms later; under load their followers then read a few
+# commands per batch instead of one (docs/PERFORMANCE.md). Read models never linger: a client's
+# `Trail-Min-Position` waits on them.
+FOLLOWER_LINGER = 0.02
+
+
 def notifier(
     settings: Settings, database_url: str, redis_url: str, delivery: Delivery | None = None
 ) -> Notifier:
@@ -191,7 +197,8 @@ def notifier(
     # The tables first, so the relay never looks for an outbox that is not there yet.
     install(Outbox, env)
     broker = make_broker(redis_url, delivery)
-    return Notifier(Runner(Outbox, env), Relay(database_url, broker, delivery), broker)
+    runner = Runner(Outbox, env, linger=FOLLOWER_LINGER)
+    return Notifier(runner, Relay(database_url, broker, delivery), broker)
 
 
 def webhooks(
@@ -205,7 +212,7 @@ def webhooks(
     deliverer = Deliverer(
         database_url, caller, Sealer(secret_key_or_generate(settings)), delivery
     )
-    return WebhookProcess(Runner(WebhookRouter, env), deliverer)
+    return WebhookProcess(Runner(WebhookRouter, env, linger=FOLLOWER_LINGER), deliverer)
 
 
 def email_worker(
