@@ -67,7 +67,8 @@ def test_waiting_for_a_position_not_yet_recorded_times_out(
     assert not wait_for_position(
         scratch_database_url, ["tickets"], app.store.current_position() + 1000, timeout=0.3
     )
-    assert 0.3 <= time.perf_counter() - started < 1.0
+    # It waited its timeout and gave up instead of hanging (the bound allows a loaded machine).
+    assert 0.3 <= time.perf_counter() - started < 5.0
 
 
 def test_status_shows_position_and_lag(
