@@ -13,6 +13,7 @@ from api.quotas import UploadQuota
 from api.ratelimit import LoginLimiter, Throttle
 from api.services import ApiServices
 from api.tokens import TokenIssuer
+from api.waiting import PositionWaits
 from commands.api_token_store import is_api_token
 from commands.errors import Unauthenticated
 from commands.permissions import Actor
@@ -30,6 +31,7 @@ class Context:
     registrations: Throttle
     resets_by_address: Throttle
     resets_by_email: Throttle
+    waits: PositionWaits
     # The web app's sessions, when it is mounted: a page's cookie opens `/ws`.
     browser_sessions: BrowserSessions | None = None
 
@@ -65,6 +67,7 @@ class Context:
             resets_by_address=throttle("resets-by-address", settings.resets_per_address),
             resets_by_email=throttle("resets-by-email", settings.resets_per_email),
             browser_sessions=browser_sessions,
+            waits=PositionWaits(services.pool.conninfo),
         )
 
     @property
@@ -82,10 +85,12 @@ class Context:
         return self.commands.accounts.actor(user_id, issued_at)
 
     def subject(self, token: str) -> UUID | None:
-        """The user a valid bearer token names, whatever the account's state; None otherwise."""
+        """The user a bearer token may act for now; None for a token that may not (forged,
+        expired, revoked, voided by a password change, or its account deactivated or
+        pending). The scope of `Idempotency-Key`: a stored answer is replayed only to a
+        caller that may still act, so a token that lost its authority gets its 401, never
+        the answer it once had."""
         try:
-            if is_api_token(token):
-                return self.commands.api_tokens.holder(token)
-            return self.tokens.subject(token)
+            return self.caller(token).id
         except (Problem, Unauthenticated):
             return None

@@ -155,6 +155,11 @@ _UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.TimeoutError,
 )
 UNAVAILABLE_RETRY_AFTER = "2"
+# The event store retries a write whose connection broke; when the break came after the commit,
+# the retry meets its own first try and raises IntegrityError, which the services' conflict
+# handling cannot place (a new aggregate's id is the command's own). The database was lost in
+# the middle of the write: answered like the outage it was, not as a server bug.
+_IN_DOUBT: tuple[type[Exception], ...] = (persistence.IntegrityError,)
 
 
 def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) -> Problem:
@@ -177,7 +182,7 @@ def to_problem(error: Exception, request: Request[Any, Any, Any] | None = None) 
             headers = _HEADERS.get(status)
             return Problem(status, str(error) or HTTPStatus(status).phrase, kind=kind,
                            headers=headers)
-    if isinstance(error, _UNAVAILABLE):
+    if isinstance(error, _UNAVAILABLE + _IN_DOUBT):
         log.warning("answered 503: a service is unavailable (%s)", error)
         return Problem(503, "the service is unavailable for a moment; try again shortly",
                        kind="service-unavailable",

@@ -9,9 +9,11 @@ from anyio import to_thread
 from litestar import Request
 from litestar.datastructures import State
 
+from api import waiting
 from api.bodies import NUL_MESSAGE, body_type, check_body, contains_nul
 from api.context import Context
 from api.errors import FieldIssue, InvalidInput
+from api.reads import wait_before
 from api.tokens import bearer_token
 from commands.permissions import Actor
 
@@ -30,12 +32,16 @@ async def before_request(request: Request[Any, Any, Any]) -> None:
     if request.route_handler.opt.get("authenticated"):
         token = bearer_token(request.headers.get("authorization"))
         request.state.actor = await to_thread.run_sync(context.caller, token)
+        waiting.caller.set(str(request.state.actor.id))
+    else:
+        waiting.caller.set(request.client.host if request.client else "unknown")
     bad = sorted({k for k, v in request.query_params.multi_items() if contains_nul(v)})
     if bad:
         raise InvalidInput(FieldIssue(name, NUL_MESSAGE) for name in bad)
     struct = body_type(request)
     if struct is not None:
         await check_body(request, struct)
+    await wait_before(request, context)
 
 
 def provide_actor(request: Request[Any, Any, Any]) -> Actor:

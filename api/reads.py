@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import cast
+from typing import Any, cast
 
+from anyio import to_thread
+from litestar import Request
+from litestar.handlers import HTTPRouteHandler
 from psycopg import Connection
 from psycopg.rows import DictRow
 
 from api.context import Context
-from api.errors import Problem
-from projections.positions import Source, wait_for_position
+from api.errors import FieldIssue, InvalidInput, Problem
+from api.headers import MIN_POSITION_HEADER
+from api.waiting import caller
+from projections.positions import Source
 
 
 def position_source(context: Context) -> Source:
@@ -20,22 +25,72 @@ def position_source(context: Context) -> Source:
     return cast(Source, context.services.pool)
 
 
+# A route handler's `opt` key naming the read models it reads (`waits_for`).
+READS_OPT = "reads"
+
+
+def waits_for(names: Sequence[str], *handlers: HTTPRouteHandler) -> None:
+    """Declare that `handlers` read the models `names`: a GET of theirs with
+    `Trail-Min-Position` then waits on the event loop, before it takes a thread
+    (`wait_before`)."""
+    for handler in handlers:
+        handler.opt[READS_OPT] = tuple(names)
+
+
+async def wait_before(request: Request[Any, Any, Any], context: Context) -> None:
+    """For a GET with `Trail-Min-Position` of a handler that declared its models: the wait,
+    holding no thread and no connection while it lasts (the API's threads are few: waiters
+    held them all once, and every other request queued behind them). Other handlers wait in
+    `wait_for_reads`, as before."""
+    names = request.route_handler.opt.get(READS_OPT)
+    raw = request.headers.get(MIN_POSITION_HEADER)
+    if request.method != "GET" or not names or raw is None or not raw.strip().isdigit():
+        return  # a malformed value is the parameter's 422, from Litestar
+    position = int(raw)
+    waits = context.waits
+    waits.start()
+    if await waits.wait_async(caller.get(), names, position, 0):
+        return
+    await to_thread.run_sync(_check_head, context, position)
+    timeout = context.services.settings.min_position_timeout
+    if not await waits.wait_async(caller.get(), names, position, timeout):
+        raise _not_reached(position, timeout)
+
+
+def _check_head(context: Context, position: int) -> None:
+    head = context.commands.store.current_position()
+    if position > head:
+        raise InvalidInput([FieldIssue(
+            MIN_POSITION_HEADER,
+            f"is beyond the last recorded event ({head}): no command has answered it",
+        )])
+
+
+def _not_reached(position: int, timeout: float) -> Problem:
+    return Problem(
+        503,
+        f"the read models have not reached position {position} within {timeout:g} s",
+        kind="not-caught-up",
+        headers={"Retry-After": "1"},
+    )
+
+
 def wait_for_reads(context: Context, names: Sequence[str], position: int | None) -> None:
     """Return once the read models `names` have processed `position`; 503 after the bound.
 
-    A position beyond the last recorded event is waited for like any other, as the contract
-    says: another client's write may reach it within the bound.
+    A position beyond the last recorded event cannot come from a committed command: 422 at
+    once, naming the header (API.md's precise rules). The wait holds no pooled connection
+    (`api.waiting`), and each caller may have only a few requests waiting (429 past that).
     """
     if position is None:
         return
     timeout = context.services.settings.min_position_timeout
-    if not wait_for_position(position_source(context), names, position, timeout):
-        raise Problem(
-            503,
-            f"the read models have not reached position {position} within {timeout:g} s",
-            kind="not-caught-up",
-            headers={"Retry-After": "1"},
-        )
+    waits = context.waits
+    if waits.reached(names, position):
+        return
+    _check_head(context, position)
+    if not waits.wait(caller.get(), names, position, timeout):
+        raise _not_reached(position, timeout)
 
 
 @contextlib.contextmanager

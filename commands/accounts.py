@@ -20,7 +20,7 @@ from commands.errors import AccountPending, Forbidden, InvalidResetToken, Unauth
 from commands.messages import ChangeUser, ChoosePreferences, RegisterUser
 from commands.permissions import Actor, require_admin, require_self_or_admin
 from domain.claim import Claim, claim_id
-from domain.errors import FieldError, require
+from domain.errors import FieldError, NameTaken, require
 from domain.user import User
 from domain.values import Role, UserStatus, clean_name, normalise_email
 
@@ -47,10 +47,17 @@ class Accounts(Service):
         email = _checked_email(errors, command.email)
         errors += password_errors("password", command.password)
         require(errors)
+        if self._claim_holder("email", email) is not None:
+            # Known before any hash is computed: a duplicate costs no argon2 hash.
+            raise NameTaken("email is already taken")
         user_id = self.new_id()
-        # The hash goes first: a crash before the save leaves an orphan hash nobody can use.
-        self.credentials.set_password(user_id, command.password, self.clock())
-        return self._retrying(lambda: self._register(user_id, name, email), "account")
+        password_hash = self.credentials.hash(command.password)
+        outcome = self._retrying(lambda: self._register(user_id, name, email), "account")
+        # Stored once the account exists, so a registration that loses (a duplicate, even a
+        # concurrent one) leaves no hash behind. A crash in between leaves an account with no
+        # password, which a password reset sets.
+        self.credentials.store_hash(user_id, password_hash, self.clock())
+        return outcome
 
     def _register(self, user_id: UUID, name: str, email: str) -> Outcome[User]:
         stamp = self._stamp(user_id)

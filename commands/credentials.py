@@ -36,8 +36,10 @@ class Credentials:
         # Verified against when the email is unknown, so both answers take as long.
         self._decoy = self._hasher.hash("decoy password that matches nothing 0")
 
-    def set_password(self, user_id: UUID, password: str, at: datetime) -> None:
-        password_hash = self._hasher.hash(password)
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def store_hash(self, user_id: UUID, password_hash: str, at: datetime) -> None:
         with self._datastore.transaction(commit=True) as curs:
             curs.execute(
                 "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (%s, %s, %s) "

@@ -29,7 +29,7 @@ from domain.project import Project
 from domain.ticket import Ticket
 from domain.ticket_edit import ticket_id_for
 from domain.user import User
-from domain.values import DONE, Stamp
+from domain.values import ASSIGNEES_MAX, DONE, Stamp, clean_assignees
 
 Change = Callable[[Ticket, Stamp], None]
 
@@ -51,8 +51,10 @@ class Tickets(TicketReferences):
             require_ticket_worker(actor, "parent_id")
         if command.team_id is not None:
             require_team_change(actor, None, command.team_id)
-        # The project and the assignees in one read of the log.
-        found = self._find_each(Aggregate, [command.project_id, *command.assignee_ids])
+        # The project and the assignees in one read of the log (no more of them than the
+        # bound lets through: a longer list is refused without loading any).
+        wanted = list(dict.fromkeys([command.project_id, *command.assignee_ids]))
+        found = self._find_each(Aggregate, wanted[: ASSIGNEES_MAX + 2])
         project = found.get(command.project_id)
         errors: list[FieldError] = []
         if not isinstance(project, Project):
@@ -183,8 +185,14 @@ class Tickets(TicketReferences):
     def _assignee_errors(
         self, field: str, user_ids: Sequence[UUID], found: Mapping[UUID, Aggregate] | None = None
     ) -> list[FieldError]:
-        users = self._find_each(User, user_ids) if found is None else found
-        for user_id in user_ids:
+        # Bounded and deduplicated before any user is loaded: 5,000 copies of one id cost one
+        # load, and a list past the bound costs none.
+        errors: list[FieldError] = []
+        unique = clean_assignees(errors, field, user_ids)
+        if errors:
+            return errors
+        users = self._find_each(User, unique) if found is None else found
+        for user_id in unique:
             user = users.get(user_id)
             if not isinstance(user, User) or not user.can_be_assigned:
                 return [FieldError(field, f"{user_id} is not an active developer or admin")]

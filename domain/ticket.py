@@ -33,6 +33,7 @@ from domain.values import (
     Stamp,
     Status,
     TicketType,
+    clean_assignees,
     clean_comment,
     clean_description,
     clean_tags,
@@ -161,6 +162,7 @@ class Ticket(TicketLinks, TicketAttachments, StampedAggregate):
             clean_description(errors, description),
             clean_tags(errors, tuple(tags)),
         )
+        assignees = clean_assignees(errors, "assignee_ids", assignee_ids)
         require(errors)
         return cls._begin(
             cls.Created,
@@ -175,7 +177,7 @@ class Ticket(TicketLinks, TicketAttachments, StampedAggregate):
             tags=clean[2],
             due_date=due_date,
             reporter_id=stamp.actor_id,
-            assignee_ids=tuple(dict.fromkeys(assignee_ids)),
+            assignee_ids=assignees,
             parent_id=parent_id,
             team_id=team_id,
         )
@@ -224,7 +226,9 @@ class Ticket(TicketLinks, TicketAttachments, StampedAggregate):
     def assign(self, stamp: Stamp, assignee_ids: Iterable[UUID]) -> None:
         """Replace the assignees. Always records an event: the contract makes every
         `PUT …/assignees` a change, even one that repeats the current list."""
-        new = tuple(dict.fromkeys(assignee_ids))
+        errors: list[FieldError] = []
+        new = clean_assignees(errors, "user_ids", assignee_ids)
+        require(errors)
         old = self.assignee_ids
         self._record(
             stamp,

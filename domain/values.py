@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -78,6 +79,9 @@ DESCRIPTION_MAX = 20_000
 COMMENT_MAX = 20_000
 MESSAGE_MAX = 4_000
 TAGS_MAX = 20
+# Assignees of one ticket: each must be checked (an active developer or admin), so a list is
+# bounded, and the same person twice is one.
+ASSIGNEES_MAX = 100
 TAG_PATTERN = re.compile(r"^[a-z0-9-]{1,40}$")
 NAME_MIN, NAME_MAX = 3, 100
 PROJECT_DESCRIPTION_MAX = 2_000
@@ -213,6 +217,16 @@ def clean_tags(errors: list[FieldError], values: tuple[str, ...] | list[str]) ->
             FieldError("tags", f"each tag is 1..40 characters of a-z, 0-9 and '-': {bad[0]!r}")
         )
     return tags
+
+
+def clean_assignees(
+    errors: list[FieldError], field: str, values: Iterable[UUID]
+) -> tuple[UUID, ...]:
+    """Assignees keep their first-seen order; duplicates collapse to one; at most 100."""
+    assignees = tuple(dict.fromkeys(values))
+    if len(assignees) > ASSIGNEES_MAX:
+        errors.append(FieldError(field, f"at most {ASSIGNEES_MAX} different people"))
+    return assignees
 
 
 def clean_project_key(errors: list[FieldError], value: str) -> str:

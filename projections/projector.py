@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,13 +42,21 @@ from eventlog.reading import APPLICATION, EVENTS_CHANNEL, Batch, Recorded, read_
 from projections.base import POSITIONS_CHANNEL, ReadModel, ReadModelView, conninfo, open_view
 from projections.errors import ProjectorFailed
 from projections.rebuild import ensure_current
-from projections.runner import BATCH_SIZE, IDLE_WAKE, projection_lock
+from projections.runner import (
+    BATCH_SIZE,
+    CONNECTION_LOST,
+    IDLE_WAKE,
+    NOT_THE_MODELS,
+    projection_lock,
+)
 from projections.versions import VersionChanged
 
 logger = logging.getLogger(__name__)
 
 # Waits between reconnection attempts after the database went away: short at first, capped.
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+# A session that ran this long had reconnected: the next loss starts the delays over.
+RECONNECTED_AFTER = 10.0
 
 _ADVANCE = sql.SQL(
     "UPDATE projection_versions AS p SET position = greatest(p.position, %s) "
@@ -112,10 +121,13 @@ class Projector:
         """Keep every model current until `stopping` is set; reconnect after a lost database."""
         failures = 0
         while not stopping.is_set():
+            began = time.monotonic()
             try:
                 self._serve(stopping)
                 return
-            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+            except CONNECTION_LOST as error:
+                if time.monotonic() - began >= RECONNECTED_AFTER:
+                    failures = 0
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 failures += 1
                 logger.warning("projector lost the database (%s); again in %.1f s", error, delay)
@@ -201,7 +213,7 @@ class Projector:
                 if batch.position <= start:
                     return False
                 self._record(cur, batch)
-        except (VersionChanged, psycopg.OperationalError, psycopg.InterfaceError):
+        except NOT_THE_MODELS:
             raise
         except Exception as error:
             if batch is None:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import psycopg
+from eventsourcing import persistence
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
@@ -39,6 +40,13 @@ from projections.versions import VersionChanged, advance
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+# A lost or refused connection, from psycopg or from the event store's wrappers of its errors.
+CONNECTION_LOST: tuple[type[Exception], ...] = (
+    psycopg.OperationalError, psycopg.InterfaceError,
+    persistence.OperationalError, persistence.InterfaceError,
+)
+# Errors that stop a batch without being the model's: a rebuild's switch, a lost connection.
+NOT_THE_MODELS: tuple[type[Exception], ...] = (VersionChanged, *CONNECTION_LOST)
 # How often an idle runner looks at its stop flag; new events wake it at once.
 IDLE_WAKE = 0.25
 
@@ -153,7 +161,9 @@ class Runner:
                 # The version check comes first: after a switch the old tables may be gone.
                 advance(cur, self.model.name, view.version, batch.position)
                 view.record(cur, projection, batch)
-        except VersionChanged:
+        except NOT_THE_MODELS:
+            # A lost connection is not the model's error: whoever runs the runner reconnects
+            # and the batch is read again.
             raise
         except Exception as error:
             if batch is None:
@@ -172,7 +182,7 @@ class Runner:
                 with view.transaction() as cur:
                     advance(cur, self.model.name, view.version, recorded.position)
                     view.record(cur, projection, single)
-            except VersionChanged:
+            except NOT_THE_MODELS:
                 raise
             except Exception as single_error:
                 topic = get_topic(type(recorded.event))

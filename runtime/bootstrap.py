@@ -56,6 +56,10 @@ from workers.worker import EmailWorker
 
 API_POOL_MAX_SIZE = 16
 EVENT_STORE_POOL_WAIT = 0.3
+# A pool tries to replace a connection after 1, 2, 4, 8 … s (psycopg_pool's backoff) until this
+# bound, then gives up and the next request starts afresh: without it, after an outage of a
+# minute the pools stayed empty for up to another minute once the database was back.
+POOL_RECONNECT_TIMEOUT = 5.0
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -78,6 +82,7 @@ def commands(
     # command that cannot reach the database fails after about 5 s in all, and the API answers
     # 503 with Retry-After. A connection a restarted server dropped is simply one failed try.
     store.datastore.pool.timeout = EVENT_STORE_POOL_WAIT
+    store.datastore.pool.reconnect_timeout = POOL_RECONNECT_TIMEOUT
     return build_commands(
         store,
         clock=clock,
@@ -101,6 +106,7 @@ def api_services(settings: Settings, database_url: str, redis_url: str) -> ApiSe
         name="trail-api",
         # A request waits this long for a connection, then answers 503 (api/errors.py).
         timeout=settings.db_timeout,
+        reconnect_timeout=POOL_RECONNECT_TIMEOUT,
         open=True,
     )
     links = Links.of(settings)

@@ -15,8 +15,10 @@ from litestar import Litestar
 
 from runtime import bootstrap
 from runtime.embedded import resolve_services
+from runtime.http_limits import PROTOCOL as HTTP_PROTOCOL
 from runtime.logs import configure_logging
 from runtime.migrate import migrate
+from runtime.outage import until_available
 from runtime.settings import secret_key_or_generate
 from runtime.settings import settings as load_settings
 
@@ -44,7 +46,8 @@ def api_command(host: str | None, port: int | None, workers: int) -> None:
     settings = load_settings()
     configure_logging(settings.log_format)
     with resolve_services(settings) as services:
-        migrate(services.database_url)
+        url = services.database_url
+        until_available(lambda: migrate(url), "api")
         # Children read these: each worker process builds its own services from them.
         os.environ["DATABASE_URL"] = services.database_url
         os.environ["REDIS_URL"] = services.redis_url
@@ -59,6 +62,8 @@ def api_command(host: str | None, port: int | None, workers: int) -> None:
             # could set. Behind a proxy, run uvicorn with --forwarded-allow-ips yourself.
             proxy_headers=False,
             server_header=False,
+            # A request's head (request line and headers) is at most 16 KiB: 431 past it.
+            http=HTTP_PROTOCOL,
             timeout_graceful_shutdown=5,
             # Live frames are small JSON: compressing them saves little, and each connection's
             # compressor costs about 40 KiB (docs/PERFORMANCE.md, "Live updates").

@@ -14,8 +14,10 @@ from runtime import bootstrap
 from runtime.embedded import resolve_services
 from runtime.logs import configure_logging
 from runtime.migrate import migrate
+from runtime.outage import Stopped, until_available
 from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
+from workers.notifier import Notifier
 
 log = logging.getLogger("trail.email")
 
@@ -27,8 +29,16 @@ def notifier_command() -> None:
     configure_logging(settings.log_format)
     stopping = stop_on_signals()
     with resolve_services(settings) as services:
-        migrate(services.database_url)
-        notifier = bootstrap.notifier(settings, services.database_url, services.redis_url)
+        urls = services.database_url, services.redis_url
+
+        def start_up() -> Notifier:
+            migrate(urls[0])
+            return bootstrap.notifier(settings, *urls)
+
+        try:
+            notifier = until_available(start_up, "notifier", stopping)
+        except Stopped:
+            return
         notifier.start()
         log.info("notifier running")
         while not stopping.wait(0.5) and not notifier.stopping.is_set():

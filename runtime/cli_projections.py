@@ -21,6 +21,7 @@ from runtime.cli_migrate import database_url
 from runtime.embedded import postgres_env
 from runtime.logs import configure_logging
 from runtime.migrate import migrate
+from runtime.outage import Stopped, until_available
 from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
 
@@ -43,7 +44,10 @@ def projector_command() -> None:
     tune_gc()
     stopping = stop_on_signals()
     with database_url() as url:
-        env = _env(url)
+        try:
+            env = until_available(lambda: _env(url), "projector", stopping)
+        except Stopped:
+            return
         log.info("projector running: %s", ", ".join(m.name for m in READ_MODELS))
         try:
             run_projections(READ_MODELS, env, stopping)

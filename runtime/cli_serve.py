@@ -21,7 +21,12 @@ from types import FrameType
 
 import click
 
-from runtime.embedded import EmbeddedServiceError, resolve_services
+from projections.base import ReadModel
+from projections.catalog import READ_MODELS
+from projections.outbox import Outbox
+from projections.rebuild import install
+from projections.webhooks import WebhookRouter
+from runtime.embedded import EmbeddedServiceError, postgres_env, resolve_services
 from runtime.embedded_watch import ServiceWatcher
 from runtime.migrate import migrate
 from runtime.settings import Settings, secret_key_or_generate
@@ -90,13 +95,25 @@ def _announce_when_ready(url: str, supervisor: Supervisor) -> None:
             warned = True
 
 
+def _prepare_schema(database_url: str) -> list[str]:
+    """Every piece of schema work, once, before any child starts: the migrations, and each
+    follower's first version (children that created theirs at once raced on the catalog).
+    Children still check at start, and find everything in place."""
+    applied = migrate(database_url)
+    env = postgres_env(database_url)
+    followers: list[type[ReadModel]] = [*READ_MODELS, Outbox, WebhookRouter]
+    for model in followers:
+        install(model, env)
+    return applied
+
+
 def _serve(settings: Settings, signals: _StopSignals, host: str, port: int) -> CrashLoop | None:
     url = f"http://{host}:{port}"
     with resolve_services(settings, announce=click.echo) as services:
         watcher = ServiceWatcher(services.embedded)
         watcher.start()
         try:
-            applied = migrate(services.database_url)
+            applied = _prepare_schema(services.database_url)
             click.echo(f"Database: migrated ({', '.join(applied)})" if applied
                        else "Database: schema up to date")
             env = child_environment({

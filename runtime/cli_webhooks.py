@@ -10,8 +10,10 @@ from runtime import bootstrap
 from runtime.embedded import resolve_services
 from runtime.logs import configure_logging
 from runtime.migrate import migrate
+from runtime.outage import Stopped, until_available
 from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
+from workers.webhook_process import WebhookProcess
 
 log = logging.getLogger("trail.webhooks")
 
@@ -23,8 +25,16 @@ def webhooks_command() -> None:
     configure_logging(settings.log_format)
     stopping = stop_on_signals()
     with resolve_services(settings) as services:
-        migrate(services.database_url)
-        process = bootstrap.webhooks(settings, services.database_url)
+        url = services.database_url
+
+        def start_up() -> WebhookProcess:
+            migrate(url)
+            return bootstrap.webhooks(settings, url)
+
+        try:
+            process = until_available(start_up, "webhooks", stopping)
+        except Stopped:
+            return
         process.start()
         log.info("webhook deliverer running")
         while not stopping.wait(0.5) and not process.stopping.is_set():

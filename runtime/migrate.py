@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 from yoyo import get_backend, read_migrations
 
 from commands.base import Trail
@@ -20,12 +21,24 @@ from runtime.embedded import postgres_env
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# Every process migrates at start-up and `trail serve` starts several at once. yoyo's lock
+# covers only its migrations: the event store's DDL (a CREATE OR REPLACE FUNCTION among it) run
+# by two sessions at once failed with "tuple concurrently updated". The whole of `migrate` runs
+# under this session lock instead, one process at a time; it goes with the connection.
+MIGRATE_LOCK = 0x7472_6169_6C00_0001
+
 # yoyo logs every step at INFO; what was applied is reported by the callers, once.
 logging.getLogger("yoyo").setLevel(logging.WARNING)
 
 
 def migrate(database_url: str) -> list[str]:
     """Bring the database's schema up to date; returns the ids of the migrations applied."""
+    with psycopg.connect(database_url, autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
+        return _migrate(database_url)
+
+
+def _migrate(database_url: str) -> list[str]:
     store = Trail(postgres_env(database_url))
     try:
         store.create_schema()

@@ -11,6 +11,7 @@ import threading
 from dramatiq.brokers.redis import RedisBroker
 
 from projections.runner import Runner
+from workers.outage import ride_out
 from workers.relay import Relay
 
 
@@ -29,7 +30,7 @@ class Notifier:
 
     def _run(self) -> None:
         try:
-            self.runner.run(self.stopping)
+            ride_out(self.runner.run, self.stopping, "the outbox follower")
         except BaseException as error:
             # Kept for the command, which exits non-zero so its supervisor restarts it.
             self.error = error

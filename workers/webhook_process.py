@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 from projections.runner import Runner
+from workers.outage import ride_out
 from workers.webhooks import Deliverer
 
 
@@ -23,7 +24,7 @@ class WebhookProcess:
 
     def _run(self) -> None:
         try:
-            self.runner.run(self.stopping)
+            ride_out(self.runner.run, self.stopping, "the webhook deliveries follower")
         except BaseException as error:
             # Kept for the command, which exits non-zero so its supervisor restarts it.
             self.error = error

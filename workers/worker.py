@@ -17,6 +17,9 @@ STOP_TIMEOUT_MS = 30_000
 # Seconds a message waits for a connection before it counts as a database outage (and is
 # retried shortly, see workers/broker.py).
 POOL_TIMEOUT = 5.0
+# psycopg_pool retries a lost connection after 1, 2, 4 … s until this bound, then the next
+# message starts afresh: after a long outage the pool comes back within seconds.
+POOL_RECONNECT_TIMEOUT = 5.0
 
 
 class EmailWorker:
@@ -39,6 +42,7 @@ class EmailWorker:
             max_size=settings.worker_threads,
             kwargs={"options": f"-c lock_timeout={LOCK_WAIT_MS}"},
             timeout=POOL_TIMEOUT,
+            reconnect_timeout=POOL_RECONNECT_TIMEOUT,
             # A connection from before a database restart is found dead before it is used,
             # at the cost of a round trip per email (nothing next to the SMTP conversation).
             check=ConnectionPool.check_connection,

@@ -11,7 +11,7 @@ from api.context import Context
 from api.errors import problem_responses
 from api.headers import TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import Accepted, answer
 from commands.errors import NotFound
 from commands.permissions import Actor, require_admin
@@ -66,3 +66,4 @@ def retry_email(email_id: UUID, context: Context, actor: Actor) -> Response[Acce
 
 
 ROUTES = [list_emails, retry_email]
+waits_for(READS, list_emails)

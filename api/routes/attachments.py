@@ -25,7 +25,7 @@ from api.headers import LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected
 from api.openapi_files import DownloadOperation, UploadOperation
 from api.paging import Cursor, Limit
 from api.people import ref
-from api.reads import reading, wait_for_reads
+from api.reads import reading, wait_for_reads, waits_for
 from api.responses import answer
 from api.uploads import (
     UploadForm,
@@ -230,3 +230,4 @@ def _ticket_of(context: Context, attachment_id: UUID, min_position: int | None) 
 
 
 ROUTES = [add_attachment, list_attachments, download_attachment, remove_attachment]
+waits_for(LIST_READS, list_attachments)

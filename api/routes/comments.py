@@ -12,7 +12,7 @@ from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
 from api.paging import Cursor, Limit
 from api.people import ref
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.base import Outcome
 from commands.errors import NotFound
@@ -111,3 +111,4 @@ def edit_comment(
 
 
 ROUTES = [add_comment, list_comments, edit_comment]
+waits_for(READS, list_comments)

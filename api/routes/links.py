@@ -11,7 +11,7 @@ from litestar import Response, delete, get, post
 from api.context import Context
 from api.errors import problem_responses
 from api.headers import ETAG, LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.errors import NotFound
 from commands.messages import LinkTickets, UnlinkTickets
@@ -106,3 +106,4 @@ def remove_link(
 
 
 ROUTES = [add_link, list_links, remove_link]
+waits_for(READS, list_links)

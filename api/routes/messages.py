@@ -17,7 +17,7 @@ from api.errors import invalid, problem_responses
 from api.headers import LOCATION, TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
 from api.people import ref
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.errors import NotFound
 from commands.messages import PostMessage
@@ -105,3 +105,4 @@ def get_message(
 
 
 ROUTES = [post_message, list_messages, get_message]
+waits_for(READS, list_messages, get_message)

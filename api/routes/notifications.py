@@ -19,7 +19,7 @@ from api.context import Context
 from api.errors import problem_responses
 from api.headers import TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.errors import NotFound
 from commands.messages import MarkAllNotificationsRead, MarkNotificationRead
@@ -123,3 +123,4 @@ async def mark_all_read(
 
 
 ROUTES = [list_notifications, count_unread, mark_read, mark_all_read]
+waits_for(READS, list_notifications, count_unread)

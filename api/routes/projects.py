@@ -13,7 +13,7 @@ from api.context import Context
 from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.errors import NotFound
 from commands.messages import ArchiveProject, CreateProject, ReviseProject
@@ -138,3 +138,4 @@ def archive_project(project_id: UUID, context: Context, actor: Actor) -> Respons
 
 
 ROUTES = [create_project, list_projects, get_project, revise_project, archive_project]
+waits_for(READS, list_projects, get_project)

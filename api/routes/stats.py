@@ -12,7 +12,7 @@ from litestar.params import Parameter
 from api.context import Context
 from api.errors import invalid, problem_responses
 from api.headers import MinPosition
-from api.reads import reading
+from api.reads import reading, waits_for
 from commands.errors import Forbidden
 from commands.permissions import Actor
 from projections import stats as stats_model
@@ -57,3 +57,4 @@ def get_stats(
 
 
 ROUTES = [get_stats]
+waits_for(READS, get_stats)

@@ -15,7 +15,7 @@ from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
 from api.people import refs
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.base import Outcome
 from commands.errors import NotFound
@@ -141,3 +141,4 @@ def set_members(
 
 
 ROUTES = [create_team, list_teams, get_team, change_team, set_members]
+waits_for(READS, list_teams, get_team)

@@ -15,7 +15,7 @@ from api.errors import invalid, problem_responses
 from api.headers import ETAG, LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
 from api.paging import Cursor, Limit
 from api.people import refs, ticket_view
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.base import Outcome
 from commands.errors import NotFound
@@ -271,3 +271,4 @@ def ticket_history(
 
 
 ROUTES = [create_ticket, list_tickets, get_ticket, edit_ticket, assign_ticket, ticket_history]
+waits_for(READS, list_tickets, get_ticket)

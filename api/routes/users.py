@@ -14,7 +14,7 @@ from api.context import Context
 from api.errors import problem_responses
 from api.headers import TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.errors import Forbidden, NotFound
 from commands.messages import ChangeUser
@@ -127,3 +127,4 @@ def change_user(
 
 
 ROUTES = [me, list_users, get_user, change_user]
+waits_for(READS, me, list_users, get_user)

@@ -12,7 +12,7 @@ from litestar import Response, delete, get, put
 from api.context import Context
 from api.errors import problem_responses
 from api.headers import TRAIL_POSITION, MinPosition
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import answer
 from commands.messages import WatchTicket
 from commands.permissions import Actor
@@ -78,3 +78,4 @@ def list_watchers(
 
 
 ROUTES = [watch, unwatch, list_watchers]
+waits_for(READS, list_watchers)

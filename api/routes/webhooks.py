@@ -15,7 +15,7 @@ from api.context import Context
 from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION, MinPosition
 from api.paging import Cursor, Limit
-from api.reads import reading
+from api.reads import reading, waits_for
 from api.responses import Accepted, answer
 from commands.errors import NotFound
 from commands.messages import ChangeWebhook, CreateWebhook, ReplayWebhook
@@ -268,3 +268,4 @@ def replay_webhook(
 
 ROUTES = [create_webhook, list_webhooks, get_webhook, change_webhook, delete_webhook,
           list_deliveries, retry_delivery, replay_webhook]
+waits_for(READS, list_webhooks, list_deliveries)

@@ -92,12 +92,16 @@ def hold(conn: Conn, attempt: Attempt) -> bool:
     return row is not None
 
 
+# A password-reset token, and the link that carries it, in a row done with (sent, or failed
+# for good): dropped, so no copy of it outlives the email (backups, database dumps). A failed
+# reset email is not sent again with its old token: its owner asks for a new one.
+_DROP_SECRETS = "payload = payload - 'token' - 'link'"
+
+
 def mark_sent(conn: Conn, email_id: UUID) -> None:
-    # A sent row is never rendered again: drop a password-reset token so no copy of it
-    # outlives the email (backups, database dumps).
     conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL, outage = false, "
-        "payload = payload - 'token' WHERE id = %s",
+        f"{_DROP_SECRETS} WHERE id = %s",
         (email_id,),
     )
 
@@ -121,7 +125,8 @@ def mark_retry(conn: Conn, attempt: Attempt, error: str, delay: float, outage: b
 
 def mark_failed(conn: Conn, email_id: UUID, error: str) -> None:
     conn.execute(
-        "UPDATE outbox SET status = 'failed', last_error = %s WHERE id = %s", (error, email_id)
+        f"UPDATE outbox SET status = 'failed', last_error = %s, {_DROP_SECRETS} WHERE id = %s",
+        (error, email_id),
     )
 
 

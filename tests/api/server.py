@@ -25,6 +25,19 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
 
 
+_RUN_UVICORN = """
+import sys
+import uvicorn
+from runtime.http_limits import PROTOCOL
+uvicorn.run(
+    "runtime.cli_api:app_from_environment", factory=True, host="127.0.0.1",
+    port=int(sys.argv[1]), workers=int(sys.argv[2]), http=PROTOCOL, proxy_headers=False,
+    log_level="warning", timeout_graceful_shutdown=2, ws_per_message_deflate=False,
+    ws_max_size=65536,
+)
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -56,12 +69,9 @@ def api_process(
 ) -> Iterator[str]:
     """`uvicorn runtime.cli_api:app_from_environment` on a free port; yields its URL."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "runtime.cli_api:app_from_environment",
-        "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-proxy-headers", "--log-level", "warning", "--timeout-graceful-shutdown", "2",
-        "--ws-per-message-deflate", "false", "--ws-max-size", "65536",
-    ]
+    # uvicorn.run rather than its command line, which cannot name `trail api`'s own HTTP
+    # protocol (the bound on a request's head).
+    command = [sys.executable, "-c", _RUN_UVICORN, str(port), str(workers)]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -219,6 +220,23 @@ def test_assignee_must_be_an_active_developer_or_admin(
                           json={"user_ids": [accounts.reporter.id]})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] in {"user_ids", "assignee_ids"}
+
+
+def test_duplicate_assignees_collapse_and_more_than_a_hundred_is_422(
+    client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    dev = accounts.developer.token
+    ticket = new_ticket(client, dev, project["id"],
+                        assignee_ids=[accounts.developer.id] * 5_000)
+    assert ticket["assignee_ids"] == [accounts.developer.id]
+    assigned = client.put(f"/tickets/{ticket['id']}/assignees", dev,
+                          json={"user_ids": [accounts.admin.id] * 5_000})
+    assert assigned.status_code == 200 and assigned.json()["assignee_ids"] == [accounts.admin.id]
+    too_many = [str(uuid.UUID(int=n)) for n in range(1, 102)]
+    assert_invalid(client.post("/tickets", dev, json={
+        "project_id": project["id"], "title": "x", "assignee_ids": too_many}), "assignee_ids")
+    assert_invalid(client.put(f"/tickets/{ticket['id']}/assignees", dev,
+                              json={"user_ids": too_many}), "user_ids")
 
 
 def test_ticket_numbers_count_up_per_project(client: Client, accounts: Accounts) -> None:

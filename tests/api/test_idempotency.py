@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from commands.services import Commands
 from tests.api.conftest import Accounts, Client
 from tests.api.test_fields import assert_invalid, assert_problem
 
@@ -96,3 +97,27 @@ def test_a_malformed_key_is_422(client: Client, accounts: Accounts,
     response = _create(client, accounts.developer.token, "x" * 256,
                        {"project_id": project["id"], "title": "Bad key"})
     assert_invalid(response, "Idempotency-Key")
+
+
+def test_a_replay_first_checks_the_caller(client: Client, accounts: Accounts,
+                                          project: dict[str, Any], app: Commands) -> None:
+    """A stored answer goes only to a caller that may still act: not to a deactivated
+    account, nor to a token a password reset voided."""
+    for lost in ("deactivated", "reset"):
+        address = f"replay.{lost}@example.com"
+        user = client.register(f"Replay {lost.title()}", address)
+        client.patch(f"/users/{user['id']}", accounts.admin.token, json={"role": "developer"})
+        token = client.login(address)
+        key = str(uuid.uuid4())
+        body = {"project_id": project["id"], "title": f"Replayed to {lost}"}
+        assert _create(client, token, key, body).status_code == 201
+        if lost == "deactivated":
+            client.patch(f"/users/{user['id']}", accounts.admin.token,
+                         json={"status": "deactivated"})
+        else:
+            found = app.accounts.start_password_reset(address)
+            assert found is not None
+            app.accounts.finish_password_reset(found[1], "a whole new one 7")
+        again = _create(client, token, key, body)
+        assert_problem(again, 401)
+        assert "idempotent-replayed" not in again.headers

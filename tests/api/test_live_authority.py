@@ -127,6 +127,34 @@ def test_an_sse_stream_ends_on_deactivation_and_on_a_password_change(
     sse_ends(lambda: change_password(app, email), client, token)
 
 
+def test_an_sse_stream_ends_when_the_user_is_set_pending(
+    client: Client, accounts: Accounts
+) -> None:
+    user_id, token, _ = newcomer(client, accounts)
+    sse_ends(lambda: client.patch(f"/users/{user_id}", accounts.admin.token,
+                                  json={"status": "pending"}), client, token)
+
+
+def test_a_live_sse_stream_applies_a_demotion_from_the_next_event(
+    client: Client, accounts: Accounts, project: dict[str, Any]
+) -> None:
+    """A developer demoted while its stream runs stops getting the events of tickets it may no
+    longer see at once: the first event after the demotion is one of its own ticket's."""
+    user_id, token, _ = newcomer(client, accounts)
+    opened = threading.Event()
+    got: list[dict[str, Any]] = []
+    reader = threading.Thread(target=lambda: got.extend(read_events(
+        client, token, 1, opened=opened)), daemon=True)
+    reader.start()
+    assert opened.wait(15)
+    client.patch(f"/users/{user_id}", accounts.admin.token, json={"role": "reporter"})
+    hidden = new_ticket(client, accounts.admin.token, project["id"])
+    client.patch(f"/tickets/{hidden['id']}", accounts.admin.token, json={"title": "secret"})
+    own = new_ticket(client, token, project["id"])
+    reader.join(20)
+    assert [e["data"]["ticket_id"] for e in got] == [own["id"]]
+
+
 def test_an_sse_replay_uses_the_visibility_the_user_has_now(
     client: Client, accounts: Accounts, project: dict[str, Any]
 ) -> None:

@@ -14,7 +14,7 @@ from commands.errors import AccountPending, Forbidden, Unauthenticated
 from commands.messages import ChangeUser, RegisterUser
 from commands.permissions import Actor
 from commands.services import Commands
-from domain.errors import InvalidFields, NameTaken, TransitionNotAllowed
+from domain.errors import InvalidFields, NameTaken
 from domain.user import User
 from domain.values import Role, UserStatus
 from tests import log
@@ -100,9 +100,15 @@ def test_a_deactivated_account_cannot_log_in_or_act_until_reactivated(
         app.accounts.actor(user_id)
     app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.ACTIVE))
     assert app.accounts.authenticate(address, PASSWORD).id == user_id
-    with pytest.raises(TransitionNotAllowed):
-        app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.PENDING))
-    assert app.accounts.user(user_id).status is UserStatus.ACTIVE
+    # Back to pending (API.md: an admin may set any status): no login, no acting, until active.
+    app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.PENDING))
+    assert app.accounts.user(user_id).status is UserStatus.PENDING
+    with pytest.raises(AccountPending):
+        app.accounts.authenticate(address, PASSWORD)
+    with pytest.raises(Unauthenticated):
+        app.accounts.actor(user_id)
+    app.accounts.change_user(admin, ChangeUser(user_id=user_id, status=UserStatus.ACTIVE))
+    assert app.accounts.authenticate(address, PASSWORD).id == user_id
 
 
 def test_an_email_is_unique_ignoring_case(app: Commands, admin: Actor) -> None:
@@ -142,6 +148,36 @@ def test_eight_threads_registering_one_email_make_exactly_one_account(
         if e.data["email"] == address.lower()
     ]
     assert len(registered) == 1
+
+
+def _password_hashes(app: Commands) -> int:
+    with app.store.datastore.transaction(commit=False) as curs:
+        curs.execute("SELECT count(*) AS n FROM credentials")
+        row = curs.fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+def test_a_duplicate_registration_leaves_no_password_hash(app: Commands, admin: Actor) -> None:
+    address = email("orphan")
+    register(app, "First Holder", address)
+    before = _password_hashes(app)
+    with pytest.raises(NameTaken):
+        register(app, "Second Holder", address.upper())
+    barrier = threading.Barrier(6)
+
+    def go(n: int) -> UUID | None:
+        barrier.wait()
+        try:
+            return register(app, f"Racer {n}", f"race-{address}")
+        except NameTaken:
+            return None
+
+    with ThreadPoolExecutor(6) as pool:
+        winners = [r for r in pool.map(go, range(6)) if r is not None]
+    assert len(winners) == 1
+    # One hash for the one account made; none for the seven registrations that lost.
+    assert _password_hashes(app) == before + 1
 
 
 @pytest.mark.parametrize(
@@ -212,6 +248,10 @@ def test_tokens_issued_before_a_password_reset_no_longer_act(app: Commands) -> N
     app.accounts.finish_password_reset(started[1], "a new password 9")
     changed = app.accounts.user(user_id).password_changed_at
     assert changed is not None and changed >= issued
+    # Compared exactly: access granted a microsecond before the change, in its very second,
+    # dies with it.
+    with pytest.raises(Unauthenticated):
+        app.accounts.actor(user_id, changed - timedelta(microseconds=1))
     with pytest.raises(Unauthenticated):
         app.accounts.actor(user_id, changed.replace(microsecond=0) - timedelta(seconds=1))
-    assert app.accounts.actor(user_id, changed.replace(microsecond=0)).id == user_id
+    assert app.accounts.actor(user_id, changed).id == user_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from itertools import product
 from typing import Any
@@ -342,6 +343,19 @@ def test_assign_records_who_was_added_and_who_was_removed() -> None:
         })
     )
     assert ticket.assignee_ids == (BOB, DAVE)
+
+
+def test_assignees_are_at_most_a_hundred_different_people() -> None:
+    hundred = tuple(uuid.UUID(int=n) for n in range(1, 101))
+    ticket = given(a_ticket())
+    when(ticket, ticket.assign, [*hundred, *hundred]).then(
+        (Ticket.AssigneesChanged, {"assignee_ids": hundred})
+    )
+    when(ticket, ticket.assign, [*hundred, uuid.UUID(int=101)]).then_error(
+        InvalidFields, fields=["user_ids"])
+    open_ticket(assignee_ids=[ALICE] * 5_000).then((Ticket.Created, {"assignee_ids": (ALICE,)}))
+    open_ticket(assignee_ids=[uuid.UUID(int=n) for n in range(101)]).then_error(
+        InvalidFields, fields=["assignee_ids"])
 
 
 def test_assign_nobody_removes_everyone() -> None:

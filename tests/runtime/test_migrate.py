@@ -3,6 +3,7 @@ second run applies nothing; a fresh database gets every table the processes need
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 
@@ -62,3 +63,24 @@ def test_a_fresh_database_gets_every_table(database_url: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert {"trail_events", "credentials", "password_reset_tokens", "ticket_numbers",
             "api_idempotency_keys"} <= tables
+
+
+def test_processes_starting_at_once_migrate_one_at_a_time(database_url: str) -> None:
+    # `trail serve` starts its children together and each migrates: on a fresh database their
+    # DDL raced ("tuple concurrently updated") and some of them died.
+    url = create_scratch_database(database_url, f"t_migrate_race_{uuid.uuid4().hex[:8]}")
+    errors: list[BaseException] = []
+
+    def start_up() -> None:
+        try:
+            migrate(url)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start_up) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert migrate(url) == []

@@ -22,7 +22,7 @@ from tests.runtime.proxy import Proxy
 
 PASSWORD = "correct horse 42"
 # Well under the 30 s a request waited for the pool before; the bound itself is 2-3 s.
-FAST = 10.0
+FAST = 15.0
 
 
 @pytest.fixture

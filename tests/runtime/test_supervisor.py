@@ -111,3 +111,10 @@ def test_a_healthy_run_resets_the_backoff(tmp_path: Path) -> None:
     assert [event.early_crashes for event in events] == [1, 2, 0, 1]
     assert [event.restart_delay for event in events] == [0.05, 0.1, 0.05, 0.05]
     assert events[2].lived >= 3.0
+
+
+def test_by_default_a_few_seconds_of_life_count_as_a_good_start() -> None:
+    # Resetting only after 60 s made ten crashes in five minutes cost 30 s outages each.
+    policy = RestartPolicy()
+    assert policy.healthy_after <= 10.0
+    assert policy.delay(0) == policy.first_delay <= 1.0
