@@ -74,9 +74,12 @@ class _Live:
     projection: ReadModel
     position: int
     topics: frozenset[str] = field(init=False)
+    search_path: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         self.topics = frozenset(self.model.topics)
+        self.search_path = sql.SQL("SET LOCAL search_path TO {}").format(
+            sql.Identifier(self.view.schema)).as_bytes(None)
 
     def wants(self, recorded: Recorded) -> bool:
         return recorded.position > self.position and (
@@ -228,11 +231,13 @@ class Projector:
         self._advance(cur, behind, batch.position)
         for live in behind:
             events = [r for r in batch.events if live.wants(r)]
-            cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(
-                sql.Identifier(live.view.schema)))
             if events:
+                cur.execute(live.search_path)
                 live.projection.apply(cur, events)
-            live.view._insert_tracking(cur, Tracking(APPLICATION, batch.position))
+        # The tracking rows name their schema: sent together, one round trip for all models.
+        with cur.connection.pipeline():
+            for live in behind:
+                live.view._insert_tracking(cur, Tracking(APPLICATION, batch.position))
 
     def _advance(self, cur: Cursor[DictRow], behind: list[_Live], position: int) -> None:
         """Publish the models' new position, checking that each still writes its live version."""

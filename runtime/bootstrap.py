@@ -5,13 +5,10 @@ own overrides.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-import msgspec
 import psycopg
 from litestar import Litestar
 from psycopg import Connection
@@ -37,11 +34,12 @@ from projections.rebuild import install
 from projections.runner import Runner
 from projections.webhooks import WebhookRouter
 from runtime.blob_leases import PostgresBlobLeases
+from runtime.delivery_env import delivery_from_env, webhook_delivery_from_env
 from runtime.embedded import postgres_env
 from runtime.links import Links
 from runtime.logs import litestar_logging
 from runtime.migrate import migration_ids
-from runtime.settings import Settings, SettingsError, secret_key_or_generate
+from runtime.settings import Settings, secret_key_or_generate
 from web.app import create_web
 from web.services import WebServices, WebSettings
 from workers.broker import make_broker
@@ -56,8 +54,6 @@ from workers.transports import make_transport
 from workers.webhook_process import WebhookProcess
 from workers.webhooks import Deliverer
 from workers.worker import EmailWorker
-
-K = TypeVar("K")
 
 API_POOL_MAX_SIZE = 16
 EVENT_STORE_POOL_WAIT = 0.3
@@ -197,6 +193,12 @@ def projector_env(database_url: str) -> dict[str, str]:
     return postgres_env(database_url)
 
 
+# Emails and webhooks may leave 20 ms later; under load their followers then read a few
+# commands per batch instead of one (docs/PERFORMANCE.md). Read models never linger: a client's
+# `Trail-Min-Position` waits on them.
+FOLLOWER_LINGER = 0.02
+
+
 def notifier(
     settings: Settings, database_url: str, redis_url: str, delivery: Delivery | None = None
 ) -> Notifier:
@@ -206,7 +208,8 @@ def notifier(
     # The tables first, so the relay never looks for an outbox that is not there yet.
     install(Outbox, env)
     broker = make_broker(redis_url, delivery)
-    return Notifier(Runner(Outbox, env), Relay(database_url, broker, delivery), broker)
+    runner = Runner(Outbox, env, linger=FOLLOWER_LINGER)
+    return Notifier(runner, Relay(database_url, broker, delivery), broker)
 
 
 def webhooks(
@@ -220,7 +223,7 @@ def webhooks(
     deliverer = Deliverer(
         database_url, caller, Sealer(secret_key_or_generate(settings)), delivery
     )
-    return WebhookProcess(Runner(WebhookRouter, env), deliverer)
+    return WebhookProcess(Runner(WebhookRouter, env, linger=FOLLOWER_LINGER), deliverer)
 
 
 def email_worker(
@@ -264,61 +267,6 @@ def attachment_sweep(
         retention=timedelta(days=settings.attachment_retention_days),
         clock=clock,
     )
-
-
-# Delivery knobs from the environment, for operators (and for tests that run the processes).
-_DELIVERY_ENV = {
-    "TRAIL_EMAIL_MAX_ATTEMPTS": "max_attempts",
-    "TRAIL_EMAIL_MIN_BACKOFF": "min_backoff",
-    "TRAIL_EMAIL_MAX_BACKOFF": "max_backoff",
-    "TRAIL_EMAIL_REQUEUE_AFTER": "requeue_after",
-    "TRAIL_EMAIL_OUTAGE_PROBE": "outage_probe",
-    "TRAIL_EMAIL_SMTP_TIMEOUT": "smtp_timeout",
-    "TRAIL_EMAIL_RELAY_INTERVAL": "relay_interval",
-    "TRAIL_EMAIL_NAMESPACE": "namespace",
-    "TRAIL_WORKER_THREADS": "worker_threads",
-}
-
-
-_WEBHOOK_ENV = {
-    "TRAIL_WEBHOOK_MAX_ATTEMPTS": "max_attempts",
-    "TRAIL_WEBHOOK_MIN_BACKOFF": "min_backoff",
-    "TRAIL_WEBHOOK_MAX_BACKOFF": "max_backoff",
-    "TRAIL_WEBHOOK_TIMEOUT": "timeout",
-    "TRAIL_WEBHOOK_THREADS": "threads",
-    "TRAIL_WEBHOOK_POLL_INTERVAL": "poll_interval",
-}
-
-
-def delivery_from_env(environ: Mapping[str, str] = os.environ) -> Delivery:
-    """`Delivery` with each TRAIL_EMAIL_* / TRAIL_WORKER_THREADS variable that is set."""
-    return _knobs(Delivery, _DELIVERY_ENV, environ, {})
-
-
-def webhook_delivery_from_env(
-    settings: Settings, environ: Mapping[str, str] = os.environ
-) -> WebhookDelivery:
-    """`WebhookDelivery` with each TRAIL_WEBHOOK_* variable that is set."""
-    return _knobs(WebhookDelivery, _WEBHOOK_ENV, environ,
-                  {"allow_private": settings.webhook_allow_private})
-
-
-def _knobs(
-    kind: type[K], names: Mapping[str, str], environ: Mapping[str, str], fixed: dict[str, Any]
-) -> K:
-    values: dict[str, Any] = {
-        field: environ[variable].strip()
-        for variable, field in names.items()
-        if environ.get(variable, "").strip()
-    }
-    try:
-        # Not strict: numbers arrive as strings; constraints (>= 1, > 0) are checked here.
-        return msgspec.convert({**values, **fixed}, type=kind, strict=False)
-    except msgspec.ValidationError as error:
-        message = str(error)
-        for variable, field in names.items():
-            message = message.replace(f"`$.{field}`", variable)
-        raise SettingsError(message) from None
 
 
 __all__ = [

@@ -43,23 +43,21 @@ def all_positions(conn: Conn) -> list[int]:
     return [row["notification_id"] for row in rows]
 
 
-def test_a_write_is_readable_within_milliseconds_after_waiting_for_its_position(
+def test_a_write_is_readable_once_its_position_is_reached(
     app: Commands, people: People, conn: Conn, scratch_database_url: str,
     projector: threading.Event,
 ) -> None:
+    # How soon is measured by bench/lag.py; here, that waiting for the position is enough.
     project_id = new_project(app, people.admin)
     assert wait_for_position(scratch_database_url, ["tickets"], app.store.current_position())
-    waits = []
+    viewer = Viewer(id=people.admin.id, role=people.admin.role)
     for i in range(20):
         outcome = app.tickets.create(people.dev, _create(project_id, f"t{i}"))
-        started = time.perf_counter()
         # The tickets query names people from the users model: it must be there too.
         assert wait_for_position(scratch_database_url, ["tickets", "comments", "users"],
                                  outcome.position)
-        waits.append(time.perf_counter() - started)
-        viewer = Viewer(id=people.admin.id, role=people.admin.role)
-        assert get_ticket(conn, outcome.id, viewer) is not None
-    assert sorted(waits)[len(waits) // 2] < 0.05, waits
+        seen = get_ticket(conn, outcome.id, viewer)
+        assert seen is not None and seen.title == f"t{i}"
 
 
 def test_waiting_for_a_position_not_yet_recorded_times_out(
@@ -69,7 +67,8 @@ def test_waiting_for_a_position_not_yet_recorded_times_out(
     assert not wait_for_position(
         scratch_database_url, ["tickets"], app.store.current_position() + 1000, timeout=0.3
     )
-    assert 0.3 <= time.perf_counter() - started < 1.0
+    # It waited its timeout and gave up instead of hanging (the bound allows a loaded machine).
+    assert 0.3 <= time.perf_counter() - started < 5.0
 
 
 def test_status_shows_position_and_lag(
