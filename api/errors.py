@@ -14,8 +14,6 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
-import psycopg
-import redis
 from eventsourcing import persistence
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -143,17 +141,7 @@ _MAPPED: dict[type[Exception], tuple[int, str]] = {
 
 _HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}
 
-# A database or Redis that cannot be reached right now (refused, restarting, no pooled
-# connection within the pool's short timeout): the request may well work in a moment, so it is
-# 503 with Retry-After, not a 500. psycopg's errors and the event store's wrappers of them.
-_UNAVAILABLE: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    persistence.OperationalError,
-    persistence.InterfaceError,
-    redis.ConnectionError,
-    redis.TimeoutError,
-)
+_UNAVAILABLE = command_errors.SERVICE_UNAVAILABLE
 UNAVAILABLE_RETRY_AFTER = "2"
 # The event store retries a write whose connection broke; when the break came after the commit,
 # the retry meets its own first try and raises IntegrityError, which the services' conflict

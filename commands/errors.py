@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+import psycopg
+import redis
+from eventsourcing import persistence
+
+# A database or Redis that cannot be reached right now (refused, restarting, no pooled
+# connection within the pool's short timeout): the request may well work in a moment, so the
+# API and the web app answer 503 with Retry-After, not a 500. psycopg's errors and the event
+# store's wrappers of them.
+SERVICE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
+
 
 class CommandError(Exception):
     """A command the application service refuses before or after asking the domain."""

@@ -87,6 +87,10 @@ def _describe(error: Exception) -> tuple[int, str, str]:
         if cls in _PAGES:
             status, title, detail = _PAGES[cls]
             return status, title, detail or str(error)
+    if isinstance(error, command_errors.SERVICE_UNAVAILABLE):
+        log.warning("answered a 503 page: a service is unavailable (%s)", error)
+        return 503, "Unavailable for a moment", ("Trail cannot reach its database right now. "
+                                                 "Reload the page in a few seconds.")
     if isinstance(error, InvalidQuery):
         return 400, "This link is not valid", f"{error.field}: {error.message}"
     if isinstance(error, domain_errors.InvalidFields):

@@ -7,6 +7,7 @@ every connection and refuses new ones."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,16 @@ def client(proxy: Proxy, scratch_database_url: str, redis_url: str,
         yield test_client
 
 
+def _sign_in_on_the_web(client: TestClient) -> None:  # type: ignore[type-arg]
+    page = client.get("/signin")
+    token = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+    assert token, "the sign-in page has no CSRF field"
+    signed_in = client.post("/signin", data={"_csrf": token.group(1), "email": "ona@example.com",
+                                             "password": PASSWORD, "next": "/t"},
+                            follow_redirects=False)
+    assert signed_in.status_code == 303, signed_in.text
+
+
 def _timed(call: object) -> tuple[httpx.Response, float]:
     began = time.monotonic()
     assert callable(call)
@@ -67,6 +78,7 @@ def test_a_database_outage_is_503_with_retry_after_at_once_and_passes(
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/health").status_code == 200
     project = {"name": "Outage", "key": "OUT"}
+    _sign_in_on_the_web(client)
 
     proxy.down()
     health, took = _timed(lambda: client.get("/health"))
@@ -82,6 +94,11 @@ def test_a_database_outage_is_503_with_retry_after_at_once_and_passes(
         assert took < FAST
         assert answer.headers["Retry-After"]
         assert answer.headers["content-type"].startswith("application/problem+json")
+    # A person in the web app gets a page saying so, not a 500.
+    page, took = _timed(lambda: client.get("/t"))
+    assert page.status_code == 503 and took < FAST
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["Retry-After"] and "Unavailable for a moment" in page.text
 
     proxy.up()
     # The pools find their connections dead and make new ones: no restart needed.
