@@ -143,10 +143,9 @@ _HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}
 
 _UNAVAILABLE = command_errors.SERVICE_UNAVAILABLE
 UNAVAILABLE_RETRY_AFTER = "2"
-# The event store retries a write whose connection broke; when the break came after the commit,
-# the retry meets its own first try and raises IntegrityError, which the services' conflict
-# handling cannot place (a new aggregate's id is the command's own). The database was lost in
-# the middle of the write: answered like the outage it was, not as a server bug.
+# The event store retries a write whose connection broke. A retry that meets its own committed
+# write is recognised by the services (`Service._save`); one that meets another command's in
+# that moment is a write in doubt, answered like the outage it was, not as a server bug.
 _IN_DOUBT: tuple[type[Exception], ...] = (persistence.IntegrityError,)
 
 

@@ -19,7 +19,7 @@ from typing import ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
@@ -28,7 +28,7 @@ from domain.claim import Claim, claim_id
 from domain.errors import NameTaken
 from domain.values import Stamp
 from eventlog.codec import JsonEventMapper
-from eventlog.reading import events_of_each
+from eventlog.reading import events_of_each, stored_commands
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -126,7 +126,23 @@ class Service:
     def _save(self, subject: A, *others: Aggregate, made: UUID | None = None) -> Outcome[A]:
         """Save `subject` and `others` in one atomic write; `made` is the id of something the
         command created inside `subject` (a comment), reported as the outcome's id."""
-        recordings = self.store.save(subject, *others)
+        aggregates: list[Aggregate] = [subject, *others]
+        pending = [event for aggregate in aggregates for event in aggregate.pending_events]
+        try:
+            recordings = self.store.save(subject, *others)
+        except IntegrityError:
+            # The event store retries a write whose connection broke. When the break came after
+            # the commit, the retry meets this very write: it is saved, not in conflict (deciding
+            # again would post a comment twice).
+            position = self._already_saved(pending)
+            if position is None:
+                raise
+            return Outcome(
+                id=made or subject.id,
+                aggregate=subject,
+                position=position,
+                recorded=sum(1 for e in pending if e.originator_id == subject.id),
+            )
         commands = recorded_commands.get()
         if commands is not None and recordings:
             commands.append(recordings[0].domain_event.command_id)  # type: ignore[attr-defined]
@@ -138,6 +154,19 @@ class Service:
             position=position if position is not None else self.store.current_position(),
             recorded=recorded,
         )
+
+    def _already_saved(self, pending: Sequence[DomainEventProtocol[UUID]]) -> int | None:
+        """The position of `pending` if every one of these events is stored, made by this same
+        command; None when any is missing or another command's."""
+        if not pending:
+            return None
+        command_id = str(getattr(pending[0], "command_id", ""))
+        keys = [(event.originator_id, event.originator_version) for event in pending]
+        with self.store.datastore.transaction(commit=False) as cur:
+            stored = stored_commands(cur, keys)
+        if len(stored) != len(keys) or any(c != command_id for c, _ in stored.values()):
+            return None
+        return max(position for _, position in stored.values())
 
     def _retrying(self, attempt: Callable[[], Outcome[A]], what: str) -> Outcome[A]:
         """Run a load-decide-save attempt again when a concurrent writer got there first."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
 from psycopg import Connection, Cursor, sql
@@ -44,10 +45,22 @@ _SELECT_TOPICS = sql.SQL(
 _AGGREGATES = sql.SQL(
     "SELECT {} FROM {} WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
 ).format(_COLUMNS, _TABLE)
+_COMMANDS = sql.SQL(
+    "SELECT e.notification_id, e.originator_id, e.originator_version, e.state FROM {} AS e "
+    "JOIN unnest(%s::uuid[], %s::int[]) AS k(id, version) "
+    "ON e.originator_id = k.id AND e.originator_version = k.version"
+).format(_TABLE)
 _AGGREGATE = sql.SQL(
     "SELECT {} FROM {} WHERE originator_id = %s AND originator_version > %s "
     "ORDER BY originator_version LIMIT %s"
 ).format(_COLUMNS, _TABLE)
+
+
+class _CommandOf(msgspec.Struct):
+    command_id: str = ""
+
+
+_command_of = msgspec.json.Decoder(_CommandOf)
 
 
 class Recorded(NamedTuple):
@@ -113,6 +126,22 @@ def events_of_each(db: Executor, originator_ids: Sequence[UUID]) -> dict[UUID, l
     for row in cur.fetchall():
         found.setdefault(row["originator_id"], []).append(_decode(row).event)
     return found
+
+
+def stored_commands(
+    db: Executor, keys: Sequence[tuple[UUID, int]]
+) -> dict[tuple[UUID, int], tuple[str, int]]:
+    """For each (aggregate, version) in `keys` that is stored: the command that recorded it and
+    its position. A writer asks after its write's outcome was lost with its connection."""
+    ids = [originator_id for originator_id, _ in keys]
+    versions = [version for _, version in keys]
+    cur = db.execute(_COMMANDS, (ids, versions), prepare=True)
+    return {
+        (row["originator_id"], row["originator_version"]): (
+            str(_command_of.decode(bytes(row["state"])).command_id), int(row["notification_id"])
+        )
+        for row in cur.fetchall()
+    }
 
 
 def decode(stored: StoredEvent) -> DomainEventProtocol[Any]:

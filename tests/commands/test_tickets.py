@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from datetime import date
 from typing import TypeVar
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from commands.base import Outcome
 from commands.errors import Forbidden, NotFound, Unauthenticated, VersionMismatch
@@ -24,6 +26,7 @@ from commands.messages import (
 from commands.permissions import Actor
 from commands.services import Commands
 from domain.errors import InvalidFields, NotCommentAuthor, TransitionNotAllowed
+from domain.ticket import Ticket
 from domain.values import Priority, Role, Status, TicketType, UserStatus
 from tests import log
 from tests.commands.conftest import CountingTrail, developer, project, reporter, ticket
@@ -424,3 +427,34 @@ def test_who_sees_an_old_version_is_decided_by_the_ticket_now(
     later = app.accounts.actor(later.id)
     assert app.tickets.get(later, ticket_id, version=1).title == "Internal"
     assert app.tickets.get(later, ticket_id).title == "Internal, now secret"
+
+
+# --- a write whose outcome was lost -----------------------------------------------------------
+
+
+def test_a_save_that_meets_its_own_committed_write_is_that_write_not_a_conflict(
+    app: Commands, dev: Actor, project_id: uuid.UUID
+) -> None:
+    """The event store retries a write whose connection broke; when the break came after the
+    commit, the retry meets the write it is making again. That is the command's own outcome:
+    deciding again would post the comment twice."""
+    service = app.tickets
+    ticket_id = ticket(app, dev, project_id)
+    loaded = service._load(Ticket, ticket_id, "ticket")
+    loaded.comment(service._stamp(dev.id), uuid.uuid4(), "Only once, please")
+    retried = copy.deepcopy(loaded)
+    saved = service._save(loaded)
+
+    again = service._save(retried)
+
+    assert again.position == saved.position and again.recorded == saved.recorded == 1
+    history = app.tickets.get(dev, ticket_id)
+    assert [c.body for c in history.comments.values()] == ["Only once, please"]
+    # Another command's write at the same version is a conflict, as before.
+    other = service._load(Ticket, ticket_id, "ticket")
+    rival = copy.deepcopy(other)
+    other.comment(service._stamp(dev.id), uuid.uuid4(), "First")
+    rival.comment(service._stamp(dev.id), uuid.uuid4(), "Second")
+    service._save(other)
+    with pytest.raises(IntegrityError):
+        service._save(rival)
