@@ -18,10 +18,10 @@ from web.site import Web
 
 METHODS: list[HttpMethod] = [HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
                              HttpMethod.PATCH, HttpMethod.DELETE]
-# Only at the root: below a prefix with routes of its own (`/t/{key}/…`), a path parameter
-# that takes the rest of the path would shadow them. Routing does not go back once a path's
-# first segments have matched, so `/t/WEB-1/nowhere` stays the API's 404 document.
-PATHS = ["/{path:path}"]
+# Routing does not go back once a path's first segments have matched a route's, so the web
+# app's own prefixes need a catch-all of their own, where no other parameter sits beside it
+# (one would shadow the other): `/manage/…` and `/account/…`, not `/t/{key}/…` or `/inbox/…`.
+PATHS = ["/{path:path}", "/manage/{rest:path}", "/account/{rest:path}"]
 
 
 def wants_page(request: Request[Any, Any, Any]) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import struct
 import tempfile
-import uuid
 import zlib
 from pathlib import Path
 
@@ -150,7 +149,8 @@ def screenshot_png() -> bytes:
 def main() -> None:
     path = chromium_path()
     assert path, "no Chromium: apt-get install -y chromium"
-    database = create_scratch_database(test_database_url(), f"t_shots_{uuid.uuid4().hex[:8]}")
+    # One name, made afresh by each run: runs leave no database behind them but the last.
+    database = create_scratch_database(test_database_url(), "t_screenshots")
     migrate(database)
     env = postgres_env(database)
     build_commands(Trail(env)).close()

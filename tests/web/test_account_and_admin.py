@@ -157,8 +157,8 @@ def test_paths_nothing_answers_are_a_page_for_browsers_and_a_problem_for_clients
 ) -> None:
     ticket = new_ticket(client, accounts.reporter.token, project["id"])
     page = sign_in(browser, web_url, accounts.reporter.email)
-    for path in ("/nowhere", "/nowhere/at/all", "/t/NOPE-1",
-                 f"/t/{ticket['key']}?version=99"):
+    for path in ("/nowhere", "/nowhere/at/all", "/t/NOPE-1", f"/t/{ticket['key']}?version=99",
+                 "/manage/nowhere", "/account/nowhere"):
         response = page.goto(path)
         assert response is not None and response.status == 404, path
         assert response.headers["content-type"].startswith("text/html"), path

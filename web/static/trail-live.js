@@ -41,12 +41,10 @@
     if (form) { form.dataset.dirty = "1"; }
   });
 
+  // A part holding the focus (a keyboard user would lose their place) or unsent text.
   function busy(part) {
     var active = document.activeElement;
-    if (active && active !== document.body && part.contains(active) &&
-        active.matches("input, textarea, select")) {
-      return true;
-    }
+    if (active && active !== document.body && part.contains(active)) { return true; }
     return Array.prototype.some.call(part.querySelectorAll("form"), function (form) {
       return form.dataset.dirty === "1";
     });
