@@ -100,8 +100,10 @@ def trail_env(database_url: str, redis_url: str, data_dir: Path, namespace: str
               ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("TRAIL_") and k not in ("DATABASE_URL", "REDIS_URL", "SMTP_URL")}
+    # The API's counters (login failures, registration throttles) in the run's namespace too:
+    # its keys go with the run's, and a run's sign-ups never count against the next one's.
     env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, TRAIL_DATA_DIR=str(data_dir),
-               TRAIL_EMAIL_NAMESPACE=namespace)
+               TRAIL_EMAIL_NAMESPACE=namespace, TRAIL_REDIS_NAMESPACE=namespace)
     return env
 
 
