@@ -53,8 +53,10 @@ from commands.messages import CommentOnTicket, CreateTicket, EditTicket  # noqa:
 from commands.services import Commands, build_commands  # noqa: E402
 from domain.project import Project  # noqa: E402
 from domain.ticket import Ticket  # noqa: E402
+from domain.ticket_edit import TicketEdit  # noqa: E402
 from domain.user import User  # noqa: E402
 from domain.values import WORKFLOW, Priority, Role, Stamp, Status, TicketType, UserStatus  # noqa: E402
+from domain.visibility import Viewer  # noqa: E402
 from eventlog.codec import JsonEventMapper  # noqa: E402
 from eventlog.reading import read_batch  # noqa: E402
 from projections.base import POSITIONS_CHANNEL, open_view, schema_name  # noqa: E402
@@ -63,12 +65,11 @@ from projections.positions import wait_for_position  # noqa: E402
 from projections.rebuild import install, rebuild  # noqa: E402
 from projections.runner import tune_gc  # noqa: E402
 from projections.tickets import (  # noqa: E402
-    INDEXES,
     TicketFilters,
     TicketsProjection,
-    Viewer,
     list_tickets,
 )
+from projections.tickets.table import INDEXES  # noqa: E402
 from runtime.embedded import postgres_env  # noqa: E402
 from runtime.migrate import migrate  # noqa: E402
 
@@ -170,14 +171,16 @@ class Seeder:
         stamp = self.stamp(rng.choice(self.developers))
         kind = rng.random()
         if kind < 0.3:
-            ticket.edit(stamp, status=rng.choice(sorted(WORKFLOW[ticket.status])))
+            # No ticket here blocks another: resolving and closing see no blockers.
+            ticket.edit(stamp, TicketEdit(status=rng.choice(sorted(WORKFLOW[ticket.status]))), {})
         elif kind < 0.5:
             ticket.comment(stamp, self.new_id(), " ".join(rng.choices(WORDS, k=rng.randint(3, 15))))
         elif kind < 0.6:
             ticket.assign(stamp, rng.sample(self.developers, rng.randint(0, 3)))
         else:
-            ticket.edit(stamp, title=" ".join(rng.choices(WORDS, k=3)),
-                        priority=rng.choice(list(Priority)), tags=[rng.choice(["ui", "db"])])
+            ticket.edit(stamp, TicketEdit(title=" ".join(rng.choices(WORDS, k=3)),
+                                          priority=rng.choice(list(Priority)),
+                                          tags=[rng.choice(["ui", "db"])]))
 
 
 def seed_events(url: str, total: int) -> tuple[int, float]:
@@ -285,8 +288,10 @@ def listen(url: str, ready: Any, stop: Any, out: Any) -> None:
         ready.set()
         while not stop.is_set():
             for note in conn.notifies(timeout=0.2):
-                name, _, at = note.payload.rpartition(":")
-                seen.append((time.monotonic(), name, int(at)))
+                # "name,name,…:position": the projector publishes its models together.
+                names, _, at = note.payload.rpartition(":")
+                now = time.monotonic()
+                seen.extend((now, name, int(at)) for name in names.split(","))
     out.put(seen)
 
 

@@ -12,7 +12,8 @@ a rebuild from position 0 gives the very same rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -59,6 +60,19 @@ NOTIFICATION_COLUMNS = ("id", "user_id", "ticket_id", "ticket_key", "ticket_titl
 
 def notification_id(command_id: UUID, ticket_id: UUID, user_id: UUID) -> UUID:
     return uuid5(_NOTIFICATION_IDS, f"{command_id}:{ticket_id}:{user_id}")
+
+
+def notification_ids(command_id: UUID, ticket_id: UUID) -> Callable[[UUID], UUID]:
+    """`notification_id` for each recipient of one command, the part they share hashed once
+    (a rebuild makes one for every watcher of every command)."""
+    shared = hashlib.sha1(_NOTIFICATION_IDS.bytes + f"{command_id}:{ticket_id}:".encode())
+
+    def of(user_id: UUID) -> UUID:
+        digest = shared.copy()
+        digest.update(str(user_id).encode())
+        return UUID(bytes=digest.digest()[:16], version=5)
+
+    return of
 
 
 class NotificationsProjection(ReadModel):
@@ -166,6 +180,7 @@ class _Batch:
                        created=isinstance(first, Ticket.Created),
                        names=lambda u: people[u].name if u in people else "someone")
         key = before.key if before else f"{self._key(audience.project_id)}-{_number(first)}"
+        id_of = notification_ids(first.command_id, first.originator_id)
         for user_id in sorted(recipients):
             person = people.get(user_id)
             if person is None or not person.active:
@@ -173,7 +188,7 @@ class _Batch:
             if not may_see(person.viewer(user_id), audience):
                 continue
             self.rows.append({
-                "id": notification_id(first.command_id, first.originator_id, user_id),
+                "id": id_of(user_id),
                 "user_id": user_id, "ticket_id": first.originator_id, "ticket_key": key,
                 "ticket_title": title, "actor_id": first.actor_id, "summary": line,
                 "changes": changes, "position": position, "created_at": first.timestamp,
@@ -232,8 +247,10 @@ class _Batch:
 
     def _people(self, ids: Iterable[UUID]) -> dict[UUID, Person]:
         wanted = set(ids)
-        missing = wanted - self.people.keys()
-        self.people.update(load_people(self.cur, missing))
+        # Not `wanted - self.people.keys()`: a set minus a dict view walks the whole dict.
+        missing = {u for u in wanted if u not in self.people}
+        if missing:
+            self.people.update(load_people(self.cur, missing))
         return {u: self.people[u] for u in wanted if u in self.people}
 
     def _key(self, project_id: UUID) -> str:
