@@ -305,8 +305,14 @@ def start_projector(url: str) -> subprocess.Popen[bytes]:
 def measure_lag(url: str, env: dict[str, str], rate: float, seconds: float) -> dict[str, Any]:
     app = build_commands(Trail(env))
     admin = app.accounts.actor(Seeder(seed=42).admin)
-    projects = [r[0] for r in psycopg.connect(url).execute(
-        "SELECT id FROM projects ORDER BY seq LIMIT 10").fetchall()]
+    with psycopg.connect(url, autocommit=True) as conn:
+        projects = [r[0] for r in conn.execute(
+            "SELECT id FROM projects ORDER BY seq LIMIT 10").fetchall()]
+        # The seeded tickets were numbered by the seeder: new ones follow them.
+        conn.execute(
+            "INSERT INTO ticket_numbers (project_id, last_number) "
+            "SELECT project_id, max(number) FROM tickets GROUP BY project_id "
+            "ON CONFLICT (project_id) DO UPDATE SET last_number = EXCLUDED.last_number")
     projector = start_projector(url)
     names = [m.name for m in READ_MODELS]
     assert wait_for_position(url, names, app.store.current_position(), timeout=120)
