@@ -3,7 +3,8 @@ choices of a field, the projects and the people a form offers, and the answer af
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from litestar import Request, Response
@@ -17,6 +18,7 @@ from domain.ticket import Ticket
 from domain.values import Priority, Status, TicketType
 from projections import present, projects, teams, tickets, users
 from projections.errors import InvalidQuery
+from projections.paging import Page
 from projections.projects import ProjectFilters, ProjectView
 from projections.teams import TeamFilters, TeamView
 from projections.tickets import TicketView
@@ -25,6 +27,8 @@ from web.forms import Form
 from web.render import label
 from web.site import Web
 from web.visit import visit_of
+
+T = TypeVar("T")
 
 LIST_READS = (tickets.TicketsProjection.name, users.UsersProjection.name,
               projects.ProjectsProjection.name)
@@ -46,22 +50,19 @@ def enum_of(cls: type[Any], value: str | None, field: str) -> Any:
 
 
 def all_projects(conn: Connection[DictRow]) -> list[ProjectView]:
-    found: list[ProjectView] = []
-    cursor = None
-    while len(found) < 1000:
-        page = projects.list_projects(conn, ProjectFilters(), 100, cursor)
-        found += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return found
+    return _every(lambda cursor: projects.list_projects(conn, ProjectFilters(), 100, cursor))
 
 
 def all_teams(conn: Connection[DictRow]) -> list[TeamView]:
-    found: list[TeamView] = []
+    return _every(lambda cursor: teams.list_teams(conn, TeamFilters(), 100, cursor))
+
+
+def _every(page_after: Callable[[str | None], Page[T]]) -> list[T]:
+    """Every item of a keyset-paged list, for a form's choices (at most about a thousand)."""
+    found: list[T] = []
     cursor = None
     while len(found) < 1000:
-        page = teams.list_teams(conn, TeamFilters(), 100, cursor)
+        page = page_after(cursor)
         found += page.items
         cursor = page.next_cursor
         if cursor is None:
