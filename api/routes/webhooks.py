@@ -235,11 +235,7 @@ def retry_delivery(
 ) -> Response[Accepted]:
     context.commands.webhooks.get(actor, webhook_id)
     with context.services.pool.connection() as conn:
-        try:
-            retried = rows.retry_delivery(conn, webhook_id, delivery_id)
-        except UndefinedTable:
-            retried = False
-        if not retried:
+        if not rows.retry_delivery(conn, webhook_id, delivery_id):
             raise NotFound("no such delivery")
     return answer(Accepted("the delivery will be attempted again now"),
                   context.commands.store.current_position(), status_code=202)

@@ -19,6 +19,7 @@ from uuid import UUID
 import msgspec
 import psycopg
 from psycopg import sql
+from psycopg.errors import UndefinedTable
 from psycopg.rows import dict_row
 
 from projections.paging import Page, check_limit, decode_cursor, page
@@ -109,15 +110,19 @@ def mark_failed(
 
 def retry_delivery(conn: Conn, webhook_id: UUID, delivery_id: UUID) -> bool:
     """Send a delivery again now, with a fresh set of attempts (a delivered one too, with the
-    same `webhook-id`). False for a delivery this webhook does not have."""
-    with conn.transaction(), conn.cursor() as cur:
-        retried = cur.execute(
-            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, "
-            "next_attempt_at = now() WHERE id = %s AND webhook_id = %s RETURNING id",
-            (delivery_id, webhook_id),
-        ).fetchone()
-        if retried is not None:
-            cur.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+    same `webhook-id`). False for a delivery this webhook does not have, and before the
+    deliveries follower has made its tables (there is none yet)."""
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            retried = cur.execute(
+                "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, "
+                "next_attempt_at = now() WHERE id = %s AND webhook_id = %s RETURNING id",
+                (delivery_id, webhook_id),
+            ).fetchone()
+            if retried is not None:
+                cur.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+    except UndefinedTable:
+        return False
     return retried is not None
 
 

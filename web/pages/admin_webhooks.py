@@ -124,10 +124,7 @@ def retry_delivery(request: Request[Any, Any, Any], web: Web, actor: Actor, webh
     require_admin(actor)
     web.commands.webhooks.get(actor, webhook_id)
     with web.services.pool.connection() as conn:
-        try:
-            retried = rows.retry_delivery(conn, webhook_id, delivery_id)
-        except UndefinedTable:
-            retried = False
+        retried = rows.retry_delivery(conn, webhook_id, delivery_id)
     if not retried:
         raise NotFound("no such delivery")
     visit_of(request).say("delivery-retried")
