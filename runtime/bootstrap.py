@@ -172,6 +172,7 @@ def web_services(settings: Settings, api: ApiServices) -> WebServices:
             base_url=settings.base_url,
             registration=settings.registration,
             min_position_timeout=limits.min_position_timeout,
+            redis_namespace=limits.redis_namespace,
         ),
         send_password_reset=api.send_password_reset,
         registrations=throttle("registrations", limits.registrations_per_address),

@@ -37,6 +37,8 @@ class WebSettings:
     min_position_timeout: float = 5.0
     # Larger than the API's JSON bodies: a ticket's description alone may be 20,000 characters.
     max_form_body: int = 1024 * 1024
+    # What the web app's Redis keys start with (TRAIL_REDIS_NAMESPACE, as the API's).
+    redis_namespace: str = "trail"
 
 
 @dataclass(frozen=True)

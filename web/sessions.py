@@ -32,7 +32,6 @@ from redis.exceptions import RedisError
 
 ALGORITHM = "HS256"
 REQUIRED = ["sub", "sid", "auth", "iat", "exp"]
-ENDED_PREFIX = "trail:web-session-ended"
 
 
 def derived_key(secret_key: str, purpose: str) -> bytes:
@@ -71,9 +70,12 @@ class Sessions:
         absolute: timedelta,
         renew_after: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        namespace: str = "trail",
     ) -> None:
         self._key = derived_key(secret_key, "web-session")
         self._redis = redis
+        # Sessions ended before their cookie expires (sign-out, password reset), by id.
+        self._ended_prefix = f"{namespace}:web-session-ended"
         self.idle = idle
         self.absolute = absolute
         self.renew_after = renew_after
@@ -148,13 +150,13 @@ class Sessions:
         if ttl <= 0:
             return
         try:
-            self._redis.set(f"{ENDED_PREFIX}:{session.session_id}", 1, ex=ttl)
+            self._redis.set(f"{self._ended_prefix}:{session.session_id}", 1, ex=ttl)
         except RedisError as error:
             raise SessionsUnavailable(str(error)) from None
 
     def _ended(self, session_id: str) -> bool:
         try:
-            return bool(self._redis.exists(f"{ENDED_PREFIX}:{session_id}"))
+            return bool(self._redis.exists(f"{self._ended_prefix}:{session_id}"))
         except RedisError as error:
             # Failing closed: a signed-out cookie must not work again because Redis is away.
             raise SessionsUnavailable(str(error)) from None

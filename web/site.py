@@ -60,6 +60,7 @@ class Web:
             idle=settings.session_idle,
             absolute=settings.session_absolute,
             renew_after=settings.session_renew_after,
+            namespace=settings.redis_namespace,
         )
         self.csrf_key = derived_key(settings.secret_key, "web-csrf")
         base = urlsplit(settings.base_url or "")
