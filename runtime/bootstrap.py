@@ -45,13 +45,12 @@ from web.services import WebServices, WebSettings
 from workers.broker import make_broker
 from workers.config import Delivery, WebhookDelivery
 from workers.digest import digest_job
-from workers.notifier import Notifier
+from workers.follower_process import FollowerProcess
 from workers.relay import Relay
 from workers.render import Renderer
 from workers.schedule import Job, Schedule
 from workers.sweep import AttachmentSweep
 from workers.transports import make_transport
-from workers.webhook_process import WebhookProcess
 from workers.webhooks import Deliverer
 from workers.worker import EmailWorker
 
@@ -202,7 +201,7 @@ FOLLOWER_LINGER = 0.02
 
 def notifier(
     settings: Settings, database_url: str, redis_url: str, delivery: Delivery | None = None
-) -> Notifier:
+) -> FollowerProcess:
     """The outbox follower and its relay; `.start()` runs them in this process."""
     delivery = delivery or delivery_from_env()
     env = postgres_env(database_url)
@@ -210,12 +209,13 @@ def notifier(
     install(Outbox, env)
     broker = make_broker(redis_url, delivery)
     runner = Runner(Outbox, env, linger=FOLLOWER_LINGER)
-    return Notifier(runner, Relay(database_url, broker, delivery), broker)
+    return FollowerProcess(runner, Relay(database_url, broker, delivery),
+                           what="the outbox follower", on_stop=broker.close)
 
 
 def webhooks(
     settings: Settings, database_url: str, delivery: WebhookDelivery | None = None
-) -> WebhookProcess:
+) -> FollowerProcess:
     """The deliveries follower and the deliverer; `.start()` runs them in this process."""
     delivery = delivery or webhook_delivery_from_env(settings)
     env = postgres_env(database_url)
@@ -224,7 +224,8 @@ def webhooks(
     deliverer = Deliverer(
         database_url, caller, Sealer(secret_key_or_generate(settings)), delivery
     )
-    return WebhookProcess(Runner(WebhookRouter, env, linger=FOLLOWER_LINGER), deliverer)
+    return FollowerProcess(Runner(WebhookRouter, env, linger=FOLLOWER_LINGER), deliverer,
+                           what="the webhook deliveries follower")
 
 
 def email_worker(

@@ -17,7 +17,7 @@ from runtime.migrate import migrate
 from runtime.outage import Stopped, until_available
 from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
-from workers.notifier import Notifier
+from workers.follower_process import FollowerProcess
 
 log = logging.getLogger("trail.email")
 
@@ -31,7 +31,7 @@ def notifier_command() -> None:
     with resolve_services(settings) as services:
         urls = services.database_url, services.redis_url
 
-        def start_up() -> Notifier:
+        def start_up() -> FollowerProcess:
             migrate(urls[0])
             return bootstrap.notifier(settings, *urls)
 

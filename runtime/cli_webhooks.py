@@ -13,7 +13,7 @@ from runtime.migrate import migrate
 from runtime.outage import Stopped, until_available
 from runtime.settings import settings as load_settings
 from runtime.signals import stop_on_signals
-from workers.webhook_process import WebhookProcess
+from workers.follower_process import FollowerProcess
 
 log = logging.getLogger("trail.webhooks")
 
@@ -27,7 +27,7 @@ def webhooks_command() -> None:
     with resolve_services(settings) as services:
         url = services.database_url
 
-        def start_up() -> WebhookProcess:
+        def start_up() -> FollowerProcess:
             migrate(url)
             return bootstrap.webhooks(settings, url)
 

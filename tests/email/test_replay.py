@@ -26,7 +26,7 @@ from runtime.embedded import postgres_env
 from runtime.settings import Settings
 from tests.email.support import Mailbox, People, for_ticket
 from workers.config import Delivery
-from workers.notifier import Notifier
+from workers.follower_process import FollowerProcess
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -37,7 +37,7 @@ SCHEMA = schema_name(Outbox.name, 1)
 class Notifiers:
     def __init__(self, url: str, redis_url: str, settings: Settings, delivery: Delivery) -> None:
         self.args = (settings, url, redis_url, delivery)
-        self.running: Notifier | None = None
+        self.running: FollowerProcess | None = None
 
     def start(self) -> None:
         self.running = bootstrap.notifier(*self.args)
