@@ -6,6 +6,7 @@ import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
+from uuid import UUID
 
 from anyio import to_thread
 from litestar import Request
@@ -17,6 +18,9 @@ from api.context import Context
 from api.errors import FieldIssue, InvalidInput, Problem
 from api.headers import MIN_POSITION_HEADER
 from api.waiting import caller
+from commands.errors import NotFound
+from domain.visibility import Viewer
+from projections import tickets
 from projections.positions import Source
 
 
@@ -103,4 +107,16 @@ def reading(
     """A connection to query the read models `names` once they have reached `min_position`."""
     wait_for_reads(context, names, min_position)
     with context.services.pool.connection() as conn:
+        yield conn
+
+
+@contextlib.contextmanager
+def reading_ticket(
+    context: Context, names: Sequence[str], min_position: int | None, ticket_id: UUID,
+    viewer: Viewer,
+) -> Iterator[Connection[DictRow]]:
+    """`reading`, for what belongs to one ticket: 404 unless `viewer` may see the ticket."""
+    with reading(context, names, min_position) as conn:
+        if tickets.get_ticket(conn, ticket_id, viewer) is None:
+            raise NotFound("no such ticket")
         yield conn

@@ -25,7 +25,7 @@ from api.headers import LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected
 from api.openapi_files import DownloadOperation, UploadOperation
 from api.paging import Cursor, Limit
 from api.people import ref
-from api.reads import reading, wait_for_reads, waits_for
+from api.reads import reading, reading_ticket, wait_for_reads, waits_for
 from api.responses import answer
 from api.uploads import (
     UploadForm,
@@ -127,9 +127,7 @@ def list_attachments(
     cursor: Cursor = None,
     min_position: MinPosition = None,
 ) -> Page[AttachmentView]:
-    with reading(context, LIST_READS, min_position) as conn:
-        if tickets.get_ticket(conn, ticket_uuid, actor) is None:
-            raise NotFound("no such ticket")
+    with reading_ticket(context, LIST_READS, min_position, ticket_uuid, actor) as conn:
         return attachments.list_attachments(conn, ticket_uuid, limit, cursor)
 
 

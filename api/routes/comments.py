@@ -12,10 +12,9 @@ from api.errors import problem_responses
 from api.headers import LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
 from api.paging import Cursor, Limit
 from api.people import ref
-from api.reads import reading, waits_for
+from api.reads import reading_ticket, waits_for
 from api.responses import answer
 from commands.base import Outcome
-from commands.errors import NotFound
 from commands.messages import CommentOnTicket, EditComment
 from commands.permissions import Actor
 from domain.ticket import Ticket
@@ -78,9 +77,7 @@ def list_comments(
     cursor: Cursor = None,
     min_position: MinPosition = None,
 ) -> Page[CommentView]:
-    with reading(context, READS, min_position) as conn:
-        if tickets.get_ticket(conn, ticket_uuid, actor) is None:
-            raise NotFound("no such ticket")
+    with reading_ticket(context, READS, min_position, ticket_uuid, actor) as conn:
         return comments.list_comments(conn, ticket_uuid, limit, cursor)
 
 

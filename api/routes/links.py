@@ -11,9 +11,8 @@ from litestar import Response, delete, get, post
 from api.context import Context
 from api.errors import problem_responses
 from api.headers import ETAG, LOCATION, TRAIL_POSITION, IfMatch, MinPosition, expected_version
-from api.reads import reading, waits_for
+from api.reads import reading_ticket, waits_for
 from api.responses import answer
-from commands.errors import NotFound
 from commands.messages import LinkTickets, UnlinkTickets
 from commands.permissions import Actor
 from domain.links import LinkType
@@ -80,9 +79,7 @@ def add_link(
 def list_links(
     ticket_uuid: UUID, context: Context, actor: Actor, min_position: MinPosition = None
 ) -> Links:
-    with reading(context, READS, min_position) as conn:
-        if tickets.get_ticket(conn, ticket_uuid, actor) is None:
-            raise NotFound("no such ticket")
+    with reading_ticket(context, READS, min_position, ticket_uuid, actor) as conn:
         return Links(items=tickets.list_links(conn, ticket_uuid, actor))
 
 
