@@ -108,8 +108,9 @@ class Service:
     def _find_each(self, cls: type[A], aggregate_ids: Sequence[UUID]) -> dict[UUID, A]:
         """The aggregates of `aggregate_ids` that exist and are `cls`, read in one query: for
         checks about several at once, not for changing them."""
-        with self.store.datastore.transaction(commit=False) as cur:
-            events = events_of_each(cur, aggregate_ids)
+        # One statement on the autocommit connection: no BEGIN and ROLLBACK around a read.
+        with self.store.datastore.get_connection() as conn:
+            events = events_of_each(conn, aggregate_ids)
         found: dict[UUID, A] = {}
         for aggregate_id, stream in events.items():
             aggregate = project_aggregate(None, stream)
