@@ -8,6 +8,7 @@ helper runs on the batch's cursor, whose search_path is the version's schema.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -82,3 +83,24 @@ def fetch_by_ids(
         return {}
     rows = cur.execute(_select_statement(table, key, tuple(columns)), (wanted,)).fetchall()
     return {row[key]: dict(row) for row in rows}
+
+
+# COPY's text format: a backslash escapes these (and a field is NULL as \N).
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_NEEDS_ESCAPE = re.compile(r"[\\\n\r\t]").search
+
+
+def copy_text(value: str) -> str:
+    """`value` as a field of COPY's text format (most text needs no escape: look first)."""
+    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE(value) else value
+
+
+def copy_lines(cur: Cursor[DictRow], table: str, columns: Sequence[str], lines: Iterable[str]
+               ) -> None:
+    """Append rows given as lines of COPY's text format (`copy_text` fields between tabs): for
+    a rebuild's large batches, where parsing one JSON array took three times the database's
+    time, and where rows share most of their fields, rendered once."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with cur.copy(statement) as copy:
+        copy.write("".join(lines))

@@ -3,13 +3,15 @@ each ticket. Rebuildable like every read model: its ids follow from the log, and
 notification is an event (`domain.reading.ReadMark`), so a rebuild gives the same rows.
 
     schema      the tables and indexes
+    ids         a notification's id, from its command, ticket and user
     summary     a notification's summary line, in words
     projector   `NotificationsProjection`: watchers, recipients and rows, a batch at a time
     queries     `NotificationView`, the list, the unread count, ranges for the live streams,
                 a ticket's watchers
 """
 
-from projections.notifications.projector import NotificationsProjection, notification_id
+from projections.notifications.ids import notification_id
+from projections.notifications.projector import NotificationsProjection
 from projections.notifications.queries import (
     Addressed,
     NotificationView,

@@ -8,7 +8,7 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.notifications.projector import notification_id, notification_ids
+from projections.notifications.ids import notification_id, notification_ids
 
 
 @given(st.uuids(), st.uuids(), st.lists(st.uuids(), max_size=5))
@@ -16,4 +16,5 @@ def test_the_ids_of_one_commands_recipients_are_the_ids_of_each(
     command_id: UUID, ticket_id: UUID, users: list[UUID]
 ) -> None:
     id_of = notification_ids(command_id, ticket_id)
-    assert [id_of(u) for u in users] == [notification_id(command_id, ticket_id, u) for u in users]
+    assert [id_of(str(u)) for u in users] == [
+        str(notification_id(command_id, ticket_id, u)) for u in users]
