@@ -2,7 +2,7 @@
 
     notifier      the outbox follower and its relay, in one process
     relay         hands due outbox rows to the broker
-    actors        `send_email`: renders and sends one outbox row, idempotently
+    actors        `send_email`: renders and sends one command's outbox rows, idempotently
     worker        an in-process Dramatiq worker for the email queue
     render        jinja2 templates -> a MIME message; transports: SMTP or .eml files
     broker, config   the Redis broker and the delivery knobs

@@ -1,4 +1,5 @@
-"""The `send_email` actor: delivers one outbox row, and does nothing for a row already done.
+"""The `send_email` actor: delivers the outbox rows of one command, and does nothing for a row
+already done.
 
 Each attempt is recorded before the email goes out (`projections.outbox.attempts`), and the row
 stays locked from then until its outcome commits: a duplicate message (relay re-enqueue, Redis
@@ -58,28 +59,34 @@ class Mailer:
         self._released_at = 0.0
         self._release_lock = threading.Lock()
 
-    def send_email(self, email_id: str) -> None:
+    def send_email(self, *email_ids: str) -> None:
+        """Deliver the outbox rows of one message: the emails of one command, whose attempts
+        are recorded together and whose outcomes commit together."""
+        named = ", ".join(email_ids)
         try:
             with self.pool.connection() as conn:
-                attempt = attempts.begin(conn, UUID(email_id), self.settings.max_attempts)
-                if attempt is None:
+                begun = attempts.begin(conn, [UUID(i) for i in email_ids],
+                                       self.settings.max_attempts)
+                if not begun:
                     return
                 with conn.transaction():
-                    sent = attempts.hold(conn, attempt) and self._deliver(conn, attempt)
+                    sent = [a.id for a in attempts.hold(conn, begun) if self._deliver(conn, a)]
+                    attempts.mark_sent(conn, sent)
                 if sent:
                     self._release_deferred(conn)
         except psycopg.errors.LockNotAvailable:
-            log.info("email %s is being sent by another worker", email_id)
+            log.info("email %s is being sent by another worker", named)
         except DATABASE_DOWN as error:
             # A recorded attempt left unconfirmed is handed over again by the relay, with the
             # same Message-ID; a message retried meanwhile finds it taken.
             log.warning("email %s: the database is unavailable (%s); retrying soon",
-                        email_id, error)
+                        named, error)
             raise DatabaseUnavailable(str(error)) from error
 
     def _deliver(self, conn: psycopg.Connection[tuple[object, ...]],
                  attempt: attempts.Attempt) -> bool:
-        """Send, and record the outcome in the caller's transaction; True once sent."""
+        """Send; True once sent (marked by the caller with the others), otherwise the outcome
+        is recorded in the caller's transaction."""
         try:
             message = self.renderer.render(attempt.id, attempt.subject, attempt.payload(),
                                            attempt.position)
@@ -91,7 +98,6 @@ class Mailer:
         except TransientError as error:
             self._deferred(conn, attempt, error)
         else:
-            attempts.mark_sent(conn, attempt.id)
             return True
         return False
 
@@ -126,7 +132,7 @@ class Mailer:
             log.info("the mail server is back: %d deferred email(s) are due now", released)
 
 
-def declare_send_email(broker: RedisBroker, mailer: Mailer) -> dramatiq.Actor[[str], None]:
+def declare_send_email(broker: RedisBroker, mailer: Mailer) -> dramatiq.Actor[..., None]:
     """Bind the actor to `broker` (no global broker: each process builds its own)."""
     return dramatiq.Actor(
         mailer.send_email,

