@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -87,6 +87,16 @@ class Contended(Exception):
     """A decision went stale before it was saved; decide again as after a version conflict."""
 
 
+def fold(aggregate: Aggregate | None, events: Iterable[Any]) -> Aggregate | None:
+    """An aggregate from its events: eventsourcing's `project_aggregate` without its
+    `assert isinstance(event, CanMutateProtocol)`, a runtime Protocol check of every event that
+    was 95% of the fold (a ticket of 25 events: 0.8 ms, 0.03 ms without it). Every event
+    here is an `Aggregate.Event`, which can mutate."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class Service:
     def __init__(
         self, store: Trail, *, clock: Callable[[], datetime], new_id: Callable[[], UUID]
@@ -100,7 +110,7 @@ class Service:
 
     def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate: Aggregate = self.store.repository.get(aggregate_id)
+            aggregate: Aggregate = self.store.repository.get(aggregate_id, projector_func=fold)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
@@ -113,7 +123,7 @@ class Service:
             events = events_of_each(conn, aggregate_ids)
         found: dict[UUID, A] = {}
         for aggregate_id, stream in events.items():
-            aggregate = project_aggregate(None, stream)
+            aggregate = fold(None, stream)
             if isinstance(aggregate, cls):
                 found[aggregate_id] = aggregate
         return found

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from msgspec import UNSET
 
-from commands.base import Outcome, Trail
+from commands.base import Outcome, Trail, fold
 from commands.errors import Conflict, NotFound, VersionMismatch
 from commands.messages import AssignTicket, CommentOnTicket, CreateTicket, EditComment, EditTicket
 from commands.numbering import TicketNumbers
@@ -95,7 +95,8 @@ class Tickets(TicketReferences):
             return current
         if not 1 <= version < current.version:
             raise NotFound("no such version of the ticket")
-        past: Aggregate = self.store.repository.get(ticket_id, version=version)
+        past: Aggregate = self.store.repository.get(ticket_id, version=version,
+                                                    projector_func=fold)
         assert isinstance(past, Ticket)
         return past
 
