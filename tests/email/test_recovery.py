@@ -147,7 +147,10 @@ def test_one_commands_emails_travel_in_one_message_and_each_arrives_once(
         client.close()
     rows = [str(row[0]) for row in db.execute(
         "SELECT id FROM outbox WHERE ticket_id = %s ORDER BY seq", (ticket,)).fetchall()]
-    assert [body["args"] for body in bodies] == [rows]
+    # Other tests' messages may wait there too, and with no worker the relay hands the rows
+    # over again every `requeue_after`: each time, all three in one message.
+    ours = [body["args"] for body in bodies if set(body["args"]) & set(rows)]
+    assert ours and all(args == rows for args in ours), ours
 
     spawn_worker()
     accepted = mailbox.wait_for(for_ticket(ticket), 3, timeout=30)
