@@ -5,6 +5,7 @@ notification is an event (`domain.reading.ReadMark`), so a rebuild gives the sam
     schema      the tables and indexes
     ids         a notification's id, from its command, ticket and user
     summary     a notification's summary line, in words
+    rows        writing a batch's notifications (COPY for a rebuild's, INSERT for a few)
     projector   `NotificationsProjection`: watchers, recipients and rows, a batch at a time
     queries     `NotificationView`, the list, the unread count, ranges for the live streams,
                 a ticket's watchers

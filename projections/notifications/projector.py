@@ -13,15 +13,13 @@ a rebuild from position 0 gives the very same rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from domain.history import Change, changes_of
+from domain.history import Change
 from domain.project import Project
 from domain.reading import ReadMark
 from domain.ticket import Ticket
@@ -33,8 +31,9 @@ from domain.watching import Involvement, Watch, chose, involved, involved_by, is
 from eventlog.reading import Recorded
 from eventlog.topics import topics_of
 from projections.base import ReadModel
-from projections.bulk import copy_lines, copy_text, insert, upsert
+from projections.bulk import insert, upsert
 from projections.notifications.ids import notification_ids
+from projections.notifications.rows import Notification, Sent, write_notifications
 from projections.notifications.schema import INDEXES, TABLES
 from projections.notifications.state import (
     TICKET_COLUMNS,
@@ -43,49 +42,23 @@ from projections.notifications.state import (
     Person,
     TicketState,
     load_people,
+    load_project_keys,
     load_tickets,
     load_watchers,
+    people_named,
     ticket_row,
     user_row,
     watcher_row,
 )
-from projections.notifications.summary import summary
+from projections.notifications.summary import merged_changes, summary
 from projections.runs import command_runs, ticket_run, whole_command
 
 Cur = Cursor[DictRow]
 Command = Sequence[tuple[Ticket.Event, int]]
 
-NOTIFICATION_COLUMNS = ("id", "user_id", "ticket_id", "ticket_key", "ticket_title", "actor_id",
-                        "summary", "changes", "position", "created_at", "read_at")
-# A rebuild's batches write tens of thousands of rows: COPY takes a third of the database's
-# time an INSERT from JSON does; a live batch's few rows go in the one INSERT round trip.
-COPY_FROM_ROWS = 500
 _encoder = msgspec.json.Encoder()
 _NOBODY: dict[UUID, Involvement] = {}
 _Recipient = tuple[Person, Viewer, str]
-
-
-class _Sent(NamedTuple):
-    """What one command's notifications share: every column after the recipient's."""
-
-    ticket_id: UUID
-    ticket_key: str
-    ticket_title: str
-    actor_id: UUID
-    summary: str
-    changes: str
-    """As JSON."""
-    position: int
-    created_at: datetime
-
-    def row(self, notification_id: str, user_id: UUID) -> dict[str, Any]:
-        return {"id": notification_id, "user_id": user_id, **self._asdict(),
-                "changes": msgspec.Raw(self.changes), "read_at": None}
-
-    def copy_tail(self) -> str:
-        return (f"{self.ticket_id}\t{copy_text(self.ticket_key)}\t{copy_text(self.ticket_title)}"
-                f"\t{self.actor_id}\t{copy_text(self.summary)}\t{copy_text(self.changes)}"
-                f"\t{self.position}\t{self.created_at}\t\\N\n")
 
 
 class NotificationsProjection(ReadModel):
@@ -112,19 +85,6 @@ class NotificationsProjection(ReadModel):
         batch.flush()
 
 
-def merged_changes(command: Command) -> dict[str, Change]:
-    """Field by field over the whole command, in history's shape: the first `from`, the last
-    `to`; a field that ends where it began is left out (except on creation)."""
-    merged = changes_of(command[0][0])
-    for event, _ in command[1:]:
-        for field, change in changes_of(event).items():
-            old = merged[field].from_ if field in merged else change.from_
-            merged[field] = Change(old, change.to)
-    if isinstance(command[0][0], Ticket.Created):
-        return merged
-    return {field: c for field, c in merged.items() if c.from_ != c.to}
-
-
 class _Batch:
     def __init__(self, cur: Cur, events: Sequence[Recorded]) -> None:
         self.cur = cur
@@ -133,17 +93,17 @@ class _Batch:
         self.tickets = load_tickets(cur, ticket_ids)
         self.watchers = load_watchers(cur, ticket_ids)
         # Everyone the batch can name, in one query: one per command took a tenth of a rebuild.
-        self.people: dict[UUID, Person] = load_people(cur, _people_named(
+        self.people: dict[UUID, Person] = load_people(cur, people_named(
             events, self.tickets.values(), self.watchers.values()))
         self.unknown: set[UUID] = set()
         self.recipients: dict[UUID, _Recipient] = {}
-        self.keys: dict[UUID, str] = _project_keys(cur, {
+        self.keys: dict[UUID, str] = load_project_keys(cur, {
             r.event.project_id for r in events if isinstance(r.event, Ticket.Created)})
         self.changed_tickets: set[UUID] = set()
         self.changed_watchers: set[tuple[UUID, UUID]] = set()
         self.changed_people: set[UUID] = set()
         self.new_projects: dict[UUID, str] = {}
-        self.rows: list[tuple[str, UUID, str, _Sent]] = []
+        self.rows: list[Notification] = []
 
     def ticket_command(self, run: Sequence[Recorded], *, complete: bool) -> None:
         events = ticket_run(run)
@@ -206,7 +166,7 @@ class _Batch:
                        names=lambda u: people[u].name if u in people else "someone")
         key = before.key if before else f"{self._key(audience.project_id)}-{_number(first)}"
         changes_json = _encoder.encode(changes).decode()
-        sent = _Sent(ticket_id, key, title, first.actor_id, line, changes_json, position,
+        sent = Sent(ticket_id, key, title, first.actor_id, line, changes_json, position,
                      first.timestamp)
         id_of = notification_ids(first.command_id, ticket_id)
         for user_id in sorted(recipients):
@@ -215,7 +175,7 @@ class _Batch:
                 continue
             if not may_see(recipient[1], audience):
                 continue
-            self.rows.append((id_of(recipient[2]), user_id, recipient[2], sent))
+            self.rows.append(Notification(id_of(recipient[2]), user_id, recipient[2], sent))
 
     def other_event(self, event: object) -> None:
         match event:
@@ -298,13 +258,7 @@ class _Batch:
         return self.keys[project_id]
 
     def _insert_rows(self) -> None:
-        if len(self.rows) >= COPY_FROM_ROWS:
-            tails: dict[int, str] = {}
-            copy_lines(self.cur, "notifications", NOTIFICATION_COLUMNS, [
-                f"{nid}\t{user}\t{_tail(tails, sent)}" for nid, _, user, sent in self.rows])
-        else:
-            insert(self.cur, "notifications", NOTIFICATION_COLUMNS,
-                   [sent.row(nid, user_id) for nid, user_id, _, sent in self.rows])
+        write_notifications(self.cur, self.rows)
         self.rows.clear()
 
     def flush(self) -> None:
@@ -317,44 +271,6 @@ class _Batch:
         upsert(self.cur, "notification_users", ("id",), USER_COLUMNS,
                [user_row(uid, self.people[uid]) for uid in self.changed_people])
         self._insert_rows()
-
-
-def _project_keys(cur: Cur, project_ids: set[UUID]) -> dict[UUID, str]:
-    if not project_ids:
-        return {}
-    rows = cur.execute("SELECT id, key FROM notification_projects WHERE id = ANY(%s)",
-                       (list(project_ids),)).fetchall()
-    return {row["id"]: row["key"] for row in rows}
-
-
-def _people_named(events: Sequence[Recorded], tickets: Iterable[TicketState],
-                  watchers: Iterable[dict[UUID, Involvement]]) -> set[UUID]:
-    """Actors, users and assignees of `events`, and who watches the tickets as they stood."""
-    named: set[UUID] = set()
-    for recorded in events:
-        event = recorded.event
-        match event:
-            case Ticket.Created():
-                named.update(event.assignee_ids, (event.actor_id, event.reporter_id))
-            case Ticket.AssigneesChanged():
-                named.update(event.assignee_ids, (event.actor_id,))
-            case Ticket.Event():
-                named.add(event.actor_id)
-            case User.Event():
-                named.add(event.originator_id)
-    for ticket in tickets:
-        named.update(ticket.audience.assignee_ids, (ticket.audience.reporter_id,))
-    for involvements in watchers:
-        named.update(involvements)
-    return named
-
-
-def _tail(tails: dict[int, str], sent: _Sent) -> str:
-    """A command's shared fields, rendered once for all its recipients."""
-    tail = tails.get(id(sent))
-    if tail is None:
-        tail = tails[id(sent)] = sent.copy_tail()
-    return tail
 
 
 def _watching(audience: TicketAudience | None, watchers: dict[UUID, Involvement]) -> set[UUID]:

@@ -3,6 +3,7 @@ title and audience, who is involved in it, and each user's name, role and status
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -10,9 +11,12 @@ import msgspec
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from domain.ticket import Ticket
+from domain.user import User
 from domain.values import Role
 from domain.visibility import TicketAudience, Viewer
 from domain.watching import Involvement
+from eventlog.reading import Recorded
 from projections.bulk import fetch_by_ids
 
 Cur = Cursor[DictRow]
@@ -85,3 +89,33 @@ def load_people(cur: Cur, ids: set[UUID]) -> dict[UUID, Person]:
     rows = fetch_by_ids(cur, "notification_users", "id", USER_COLUMNS, ids)
     return {uid: Person(r["name"], Role(r["role"]), r["active"], tuple(r["team_ids"]))
             for uid, r in rows.items()}
+
+
+def load_project_keys(cur: Cur, project_ids: set[UUID]) -> dict[UUID, str]:
+    if not project_ids:
+        return {}
+    rows = cur.execute("SELECT id, key FROM notification_projects WHERE id = ANY(%s)",
+                       (list(project_ids),)).fetchall()
+    return {row["id"]: row["key"] for row in rows}
+
+
+def people_named(events: Sequence[Recorded], tickets: Iterable[TicketState],
+                  watchers: Iterable[dict[UUID, Involvement]]) -> set[UUID]:
+    """Actors, users and assignees of `events`, and who watches the tickets as they stood."""
+    named: set[UUID] = set()
+    for recorded in events:
+        event = recorded.event
+        match event:
+            case Ticket.Created():
+                named.update(event.assignee_ids, (event.actor_id, event.reporter_id))
+            case Ticket.AssigneesChanged():
+                named.update(event.assignee_ids, (event.actor_id,))
+            case Ticket.Event():
+                named.add(event.actor_id)
+            case User.Event():
+                named.add(event.originator_id)
+    for ticket in tickets:
+        named.update(ticket.audience.assignee_ids, (ticket.audience.reporter_id,))
+    for involvements in watchers:
+        named.update(involvements)
+    return named

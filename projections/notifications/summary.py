@@ -1,18 +1,33 @@
-"""A notification's summary line: who did what, in words ("Max changed status to in progress",
-"Rita commented", "Ada assigned Dave and changed priority to high")."""
+"""What one command changed (`merged_changes`), and a notification's summary line: who did what,
+in words ("Max changed status to in progress", "Rita commented", "Ada assigned Dave and changed
+priority to high")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from domain.history import Change
+from domain.history import Change, changes_of
+from domain.ticket import Ticket
 
 _LABELS = {"due_date": "the due date", "description": "the description", "tags": "the tags",
            "title": "the title"}
 _WORDS = {"in_progress": "in progress"}
 _TITLE_SHOWN = 80
+
+
+def merged_changes(command: Sequence[tuple[Ticket.Event, int]]) -> dict[str, Change]:
+    """Field by field over the whole command, in history's shape: the first `from`, the last
+    `to`; a field that ends where it began is left out (except on creation)."""
+    merged = changes_of(command[0][0])
+    for event, _ in command[1:]:
+        for field, change in changes_of(event).items():
+            old = merged[field].from_ if field in merged else change.from_
+            merged[field] = Change(old, change.to)
+    if isinstance(command[0][0], Ticket.Created):
+        return merged
+    return {field: c for field, c in merged.items() if c.from_ != c.to}
 
 
 def summary(actor: str, changes: Mapping[str, Change], *, created: bool,

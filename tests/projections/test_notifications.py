@@ -33,7 +33,7 @@ from projections.notifications import (
     ticket_watchers,
     unread_count,
 )
-from projections.notifications import projector as notifications_projector
+from projections.notifications import rows as notification_rows
 from projections.rebuild import rebuild
 from projections.runner import catch_up
 from tests.projections.conftest import People, new_project, new_ticket, project_all, register
@@ -223,7 +223,7 @@ def test_a_rebuild_and_any_batch_size_give_the_live_rows(
     catch_up(NotificationsProjection, trail_env, batch_size=1)
     assert rows() == live
     # Rebuild batches write through COPY; here every batch does, however few its rows.
-    monkeypatch.setattr(notifications_projector, "COPY_FROM_ROWS", 1)
+    monkeypatch.setattr(notification_rows, "COPY_FROM_ROWS", 1)
     rebuild(NotificationsProjection, trail_env)
     assert rows() == live
 
