@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from msgspec import UNSET
 
-from commands.base import Outcome, Trail, fold
+from commands.base import Outcome, Trail
 from commands.errors import Conflict, NotFound, VersionMismatch
 from commands.messages import AssignTicket, CommentOnTicket, CreateTicket, EditComment, EditTicket
 from commands.numbering import TicketNumbers
@@ -30,6 +30,7 @@ from domain.ticket import Ticket
 from domain.ticket_edit import ticket_id_for
 from domain.user import User
 from domain.values import ASSIGNEES_MAX, DONE, Stamp, clean_assignees
+from eventlog.reading import fold
 
 Change = Callable[[Ticket, Stamp], None]
 

@@ -17,7 +17,7 @@ from psycopg import sql
 
 from domain.history import HistoryEntry, event_topic, event_type, history_entry
 from domain.ticket import Ticket
-from eventlog.reading import EVENTS_TABLE, HOME_SCHEMA, Executor, aggregate_events
+from eventlog.reading import EVENTS_TABLE, HOME_SCHEMA, Executor, aggregate_events, fold
 
 _TABLE = sql.Identifier(HOME_SCHEMA, EVENTS_TABLE)
 _TICKET_TOPICS = "trail.Ticket."
@@ -67,9 +67,7 @@ def ticket_as_of(db: Executor, ticket_id: UUID, moment: datetime) -> Ticket | No
 
 def ticket_at_version(db: Executor, ticket_id: UUID, version: int) -> Ticket | None:
     """The ticket exactly as it was after its event number `version`; None past its end."""
-    ticket: Ticket | None = None
-    for _, event in _ticket_events(db, ticket_id, limit=version):
-        ticket = event.mutate(ticket)
+    ticket = fold(None, (event for _, event in _ticket_events(db, ticket_id, limit=version)))
     return ticket if ticket is not None and ticket.version == version else None
 
 

@@ -7,8 +7,8 @@ later appear below a head already seen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -29,6 +29,7 @@ HOME_SCHEMA = "public"
 SCAN_WINDOW = 50_000
 
 Executor = Connection[DictRow] | Cursor[DictRow]
+T = TypeVar("T")
 
 _MAPPER = JsonEventMapper()
 _TABLE = sql.Identifier(HOME_SCHEMA, EVENTS_TABLE)
@@ -122,6 +123,16 @@ def aggregate_events(
     cur = db.execute(_AGGREGATE, (originator_id, after_version, limit), prepare=True,
                      binary=True)
     return [_decode(row) for row in cur.fetchall()]
+
+
+def fold(aggregate: T | None, events: Iterable[Any]) -> T | None:
+    """An aggregate from its events: eventsourcing's `project_aggregate` without its
+    `assert isinstance(event, CanMutateProtocol)`, a runtime Protocol check of every event that
+    was 95% of the fold (a ticket of 25 events: 0.8 ms, 0.03 ms without it). Every event
+    the log holds is an aggregate's, which can mutate."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def latest_version(db: Executor, originator_id: UUID) -> int | None:
