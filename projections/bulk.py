@@ -93,14 +93,3 @@ _NEEDS_ESCAPE = re.compile(r"[\\\n\r\t]").search
 def copy_text(value: str) -> str:
     """`value` as a field of COPY's text format (most text needs no escape: look first)."""
     return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE(value) else value
-
-
-def copy_lines(cur: Cursor[DictRow], table: str, columns: Sequence[str], lines: Iterable[str]
-               ) -> None:
-    """Append rows given as lines of COPY's text format (`copy_text` fields between tabs): for
-    a rebuild's large batches, where parsing one JSON array took three times the database's
-    time, and where rows share most of their fields, rendered once."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    with cur.copy(statement) as copy:
-        copy.write("".join(lines))

@@ -33,7 +33,7 @@ from eventlog.topics import topics_of
 from projections.base import ReadModel
 from projections.bulk import insert, upsert
 from projections.notifications.ids import notification_ids
-from projections.notifications.rows import Notification, Sent, write_notifications
+from projections.notifications.rows import Notification, NotificationRows, Sent
 from projections.notifications.schema import INDEXES, TABLES
 from projections.notifications.state import (
     TICKET_COLUMNS,
@@ -76,13 +76,14 @@ class NotificationsProjection(ReadModel):
     def apply(self, cur: Cur, events: Sequence[Recorded]) -> None:
         runs = command_runs(events)
         batch = _Batch(cur, events)
-        for index, run in enumerate(runs):
-            if isinstance(run[0].event, Ticket.Event):
-                # Only the batch's last command can go on past it.
-                batch.ticket_command(run, complete=index < len(runs) - 1)
-            else:
-                batch.other_event(run[0].event)
-        batch.flush()
+        with batch.rows:
+            for index, run in enumerate(runs):
+                if isinstance(run[0].event, Ticket.Event):
+                    # Only the batch's last command can go on past it.
+                    batch.ticket_command(run, complete=index < len(runs) - 1)
+                else:
+                    batch.other_event(run[0].event)
+            batch.flush()
 
 
 class _Batch:
@@ -103,7 +104,7 @@ class _Batch:
         self.changed_watchers: set[tuple[UUID, UUID]] = set()
         self.changed_people: set[UUID] = set()
         self.new_projects: dict[UUID, str] = {}
-        self.rows: list[Notification] = []
+        self.rows = NotificationRows(cur)
 
     def ticket_command(self, run: Sequence[Recorded], *, complete: bool) -> None:
         events = ticket_run(run)
@@ -111,7 +112,7 @@ class _Batch:
         stored = self.tickets.get(first.originator_id)
         # A command this ticket has seen began in an earlier batch, which notified it whole.
         if stored is None or stored.last_command_id != first.command_id:
-            self._notify(stored, events if complete else whole_command(self.cur, first))
+            self._notify(stored, events if complete else whole_command(self._db(), first))
         for event, _ in events:
             self._evolve(event)
 
@@ -175,7 +176,7 @@ class _Batch:
                 continue
             if not may_see(recipient[1], audience):
                 continue
-            self.rows.append(Notification(id_of(recipient[2]), user_id, recipient[2], sent))
+            self.rows.add(Notification(id_of(recipient[2]), user_id, recipient[2], sent))
 
     def other_event(self, event: object) -> None:
         match event:
@@ -194,14 +195,12 @@ class _Batch:
                 watchers[event.user_id] = chose(watchers.get(event.user_id), watching)
                 self.changed_watchers.add((event.ticket_id, event.user_id))
             case ReadMark.NotificationRead():
-                self._insert_rows()
-                self.cur.execute(
+                self._db().execute(
                     "UPDATE notifications SET read_at = %s WHERE id = %s AND user_id = %s "
                     "AND read_at IS NULL",
                     (event.timestamp, event.notification_id, event.actor_id))
             case ReadMark.AllRead():
-                self._insert_rows()
-                self.cur.execute(
+                self._db().execute(
                     "UPDATE notifications SET read_at = %s WHERE user_id = %s "
                     "AND position <= %s AND read_at IS NULL",
                     (event.timestamp, event.actor_id, event.up_to_position))
@@ -234,7 +233,7 @@ class _Batch:
         know is looked for once)."""
         missing = {u for u in ids if u not in self.people and u not in self.unknown}
         if missing:
-            found = load_people(self.cur, missing)
+            found = load_people(self._db(), missing)
             self.people.update(found)
             self.unknown |= missing - found.keys()
 
@@ -252,16 +251,19 @@ class _Batch:
 
     def _key(self, project_id: UUID) -> str:
         if project_id not in self.keys:
-            row = self.cur.execute("SELECT key FROM notification_projects WHERE id = %s",
+            row = self._db().execute("SELECT key FROM notification_projects WHERE id = %s",
                                    (project_id,)).fetchone()
             self.keys[project_id] = row["key"] if row else "?"
         return self.keys[project_id]
 
-    def _insert_rows(self) -> None:
-        write_notifications(self.cur, self.rows)
-        self.rows.clear()
+    def _db(self) -> Cur:
+        """The batch's cursor, for a statement: the notifications made so far go in first
+        (a read mark must find them; a COPY in progress holds the connection)."""
+        self.rows.finish()
+        return self.cur
 
     def flush(self) -> None:
+        self.rows.finish()
         insert(self.cur, "notification_projects", ("id", "key"),
                [{"id": pid, "key": key} for pid, key in self.new_projects.items()])
         upsert(self.cur, "notification_tickets", ("id",), TICKET_COLUMNS,
@@ -270,7 +272,6 @@ class _Batch:
                [watcher_row(t, u, self.watchers[t][u]) for t, u in self.changed_watchers])
         upsert(self.cur, "notification_users", ("id",), USER_COLUMNS,
                [user_row(uid, self.people[uid]) for uid in self.changed_people])
-        self._insert_rows()
 
 
 def _watching(audience: TicketAudience | None, watchers: dict[UUID, Involvement]) -> set[UUID]:

@@ -208,6 +208,14 @@ def test_a_rebuild_and_any_batch_size_give_the_live_rows(
     app.tickets.comment(people.dev2, CommentOnTicket(
         ticket_id=ticket_id, body="line one\n\tline two \\ and \\N\r\nend"))
     project_all(trail_env)
+    # A read mark between a batch's rows: the rows before it must be in the table (and a COPY
+    # in progress ended) when it is applied, the rows after it still go in.
+    dev = Viewer(id=people.dev.id, role=people.dev.role)
+    marked = list_notifications(conn, dev, limit=1).items[0]
+    app.read_marks.mark_read(people.dev, MarkNotificationRead(notification_id=marked.id))
+    app.tickets.comment(people.dev2, CommentOnTicket(ticket_id=ticket_id, body="after the mark"))
+    project_all(trail_env)
+    assert list_notifications(conn, dev, limit=2).items[1].read_at is not None
 
     def rows() -> list[str]:
         found = conn.execute("SELECT * FROM notifications ORDER BY id").fetchall()
