@@ -80,6 +80,10 @@ class ReadModel(ABC):
 
     def __init__(self, view: ReadModelView) -> None:
         self.view = view
+        self.sole_writer = False
+        """Set by a rebuild while it fills a version that nothing else writes and that is
+        thrown away if any batch fails: `apply` may then keep what one batch learned (rows it
+        wrote) for the next, instead of reading it back."""
 
     @abstractmethod
     def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:

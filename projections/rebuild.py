@@ -147,6 +147,7 @@ def _fill(view: ReadModelView, source: str, batch_size: int, show_progress: bool
         view.create_in(cur, indexes=False)
         total = head(cur)
     projection = view.model(view)
+    projection.sole_writer = True
     with tqdm(
         total=total, desc=view.model.name, unit="ev", unit_scale=True, disable=not show_progress,
         smoothing=0.1,

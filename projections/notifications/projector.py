@@ -30,7 +30,7 @@ from domain.visibility import TicketAudience, Viewer, audience_after, may_see
 from domain.watching import Involvement, Watch, chose, involved, involved_by, is_watcher
 from eventlog.reading import Recorded
 from eventlog.topics import topics_of
-from projections.base import ReadModel
+from projections.base import ReadModel, ReadModelView
 from projections.bulk import insert, upsert
 from projections.notifications.ids import notification_ids
 from projections.notifications.rows import Notification, NotificationRows, Sent
@@ -40,12 +40,8 @@ from projections.notifications.state import (
     USER_COLUMNS,
     WATCHER_COLUMNS,
     Person,
+    Remembered,
     TicketState,
-    load_people,
-    load_project_keys,
-    load_tickets,
-    load_watchers,
-    people_named,
     ticket_row,
     user_row,
     watcher_row,
@@ -73,9 +69,14 @@ class NotificationsProjection(ReadModel):
     tables = TABLES
     indexes = INDEXES
 
+    def __init__(self, view: ReadModelView) -> None:
+        super().__init__(view)
+        self._remembered: Remembered | None = None
+
     def apply(self, cur: Cur, events: Sequence[Recorded]) -> None:
         runs = command_runs(events)
-        batch = _Batch(cur, events)
+        remembered = self._remembered if self.sole_writer else None
+        batch = _Batch(cur, events, remembered or Remembered())
         with batch.rows:
             for index, run in enumerate(runs):
                 if isinstance(run[0].event, Ticket.Event):
@@ -84,22 +85,22 @@ class NotificationsProjection(ReadModel):
                 else:
                     batch.other_event(run[0].event)
             batch.flush()
+        # Only a sole writer may trust it: a live batch that fails is retried, and its
+        # state here would be the failed batch's.
+        if self.sole_writer and not batch.state.full:
+            self._remembered = batch.state
+        else:
+            self._remembered = None
 
 
 class _Batch:
-    def __init__(self, cur: Cur, events: Sequence[Recorded]) -> None:
+    def __init__(self, cur: Cur, events: Sequence[Recorded], state: Remembered) -> None:
         self.cur = cur
-        ticket_ids = {r.event.originator_id for r in events if isinstance(r.event, Ticket.Event)}
-        ticket_ids |= {r.event.ticket_id for r in events if isinstance(r.event, Watch.Event)}
-        self.tickets = load_tickets(cur, ticket_ids)
-        self.watchers = load_watchers(cur, ticket_ids)
-        # Everyone the batch can name, in one query: one per command took a tenth of a rebuild.
-        self.people: dict[UUID, Person] = load_people(cur, people_named(
-            events, self.tickets.values(), self.watchers.values()))
-        self.unknown: set[UUID] = set()
+        self.state = state
+        state.load(cur, events)
+        self.tickets, self.watchers = state.tickets, state.watchers
+        self.people, self.keys = state.people, state.keys
         self.recipients: dict[UUID, _Recipient] = {}
-        self.keys: dict[UUID, str] = load_project_keys(cur, {
-            r.event.project_id for r in events if isinstance(r.event, Ticket.Created)})
         self.changed_tickets: set[UUID] = set()
         self.changed_watchers: set[tuple[UUID, UUID]] = set()
         self.changed_people: set[UUID] = set()
@@ -229,13 +230,9 @@ class _Batch:
         self.changed_people.add(user_id)
 
     def _load_people(self, ids: Iterable[UUID]) -> None:
-        """The people a command names that the batch has not loaded (a user the log does not
-        know is looked for once)."""
-        missing = {u for u in ids if u not in self.people and u not in self.unknown}
-        if missing:
-            found = load_people(self._db(), missing)
-            self.people.update(found)
-            self.unknown |= missing - found.keys()
+        """The people a command names that the batch has not loaded."""
+        if any(u not in self.people for u in ids):
+            self.state.load_people(self._db(), ids)
 
     def _recipient(self, user_id: UUID) -> _Recipient | None:
         """The person, as a viewer and with its id as text, kept until the person changes:
