@@ -7,7 +7,7 @@ later appear below a head already seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
@@ -95,7 +95,15 @@ def head(db: Executor) -> int:
     return int(row["head"])
 
 
-def read_batch(db: Executor, after: int, topics: Sequence[str], limit: int) -> Batch:
+def read_batch(
+    db: Executor,
+    after: int,
+    topics: Sequence[str],
+    limit: int,
+    *,
+    until: int | None = None,
+    keep: Callable[[DictRow], bool] | None = None,
+) -> Batch:
     """Up to `limit` events after `after` whose topic is in `topics` (all when empty).
 
     Only a window of positions is scanned, so each read costs the same however far the head
@@ -103,17 +111,22 @@ def read_batch(db: Executor, after: int, topics: Sequence[str], limit: int) -> B
     unbounded range then gets bitmap-scanned and sorted whole, for every batch). When fewer
     than `limit` match, the batch's position is the end of the window: the events in between
     are ones the reader does not read, and tracking past them keeps its lag honest.
+
+    `until` bounds the positions read; `keep` (given a row: `topic`, `originator_id`, …)
+    leaves out rows before they are decoded, the batch's position staying where it would be.
     """
     upto = min(head(db), after + max(SCAN_WINDOW, limit))
+    if until is not None:
+        upto = min(upto, until)
     # Binary results: bytea comes as bytes without hex decoding (a third less CPU per row).
     if topics:
         cur = db.execute(_SELECT_TOPICS, (after, upto, list(topics), limit), prepare=True,
                          binary=True)
     else:
         cur = db.execute(_SELECT, (after, upto, limit), prepare=True, binary=True)
-    events = [_decode(row) for row in cur.fetchall()]
-    position = events[-1].position if len(events) == limit else max(upto, after)
-    return Batch(events, position)
+    rows = cur.fetchall()
+    position = int(rows[-1]["notification_id"]) if len(rows) == limit else max(upto, after)
+    return Batch([_decode(row) for row in rows if keep is None or keep(row)], position)
 
 
 def aggregate_events(

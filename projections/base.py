@@ -45,7 +45,8 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
@@ -65,6 +66,21 @@ TRACKING_TABLE = "tracking"
 LOCK_CLASS = 0x7472
 
 
+class Shard(NamedTuple):
+    """Part `part` of `parts` (from 0), each applied by a process of its own."""
+
+    part: int
+    parts: int
+
+    def holds(self, key: UUID) -> bool:
+        """Whether the rows keyed by `key` are this shard's (by its last byte)."""
+        return (key.int & 0xFF) % self.parts == self.part
+
+    def sql(self, column: str) -> str:
+        """`holds` as an SQL condition on a uuid column (a trusted name)."""
+        return f"mod(get_byte(uuid_send({column}), 15), {self.parts}) = {self.part}"
+
+
 def schema_name(name: str, version: int) -> str:
     return f"rm_{name}_v{version}"
 
@@ -78,12 +94,23 @@ class ReadModel(ABC):
     extensions: ClassVar[Sequence[str]] = ()
     rebuildable: ClassVar[bool] = True
 
+    rebuild_shards: ClassVar[int] = 1
+    """How many processes a large rebuild may split the model's events across. A model that
+    allows more than one leaves out other shards' events (`keep`) and, when `shard` is set,
+    writes only rows that no other shard writes (projections/sharded.py)."""
+
     def __init__(self, view: ReadModelView) -> None:
         self.view = view
         self.sole_writer = False
-        """Set by a rebuild while it fills a version that nothing else writes and that is
-        thrown away if any batch fails: `apply` may then keep what one batch learned (rows it
-        wrote) for the next, instead of reading it back."""
+        """Set by a rebuild that applies every batch from position 0 to a version that is
+        thrown away if any batch fails, and whose rows this process alone writes: `apply` may
+        then keep what one batch learned for the next instead of reading it back, and what it
+        has not seen does not exist."""
+        self.shard: Shard | None = None
+
+    def keep(self, row: DictRow) -> bool:
+        """Whether `self.shard` applies the event of `row` (`topic`, `originator_id`)."""
+        return True
 
     @abstractmethod
     def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from eventlog.reading import Batch, read_batch
 
@@ -19,18 +19,22 @@ _DONE = object()
 
 
 class ReadAhead:
-    """Iterates over the batches after `after` up to the head, read `depth` batches ahead.
+    """Iterates over the batches after `after` up to the head (or `until`), read `depth`
+    batches ahead; `keep` as `read_batch`'s.
 
     One batch ahead already overlaps reading with writing; each more only holds memory.
     """
 
     def __init__(
-        self, conninfo: str, after: int, topics: Sequence[str], batch_size: int, depth: int = 1
+        self, conninfo: str, after: int, topics: Sequence[str], batch_size: int, depth: int = 1,
+        *, until: int | None = None, keep: Callable[[DictRow], bool] | None = None,
     ) -> None:
         self._conninfo = conninfo
         self._after = after
         self._topics = topics
         self._batch_size = batch_size
+        self._until = until
+        self._keep = keep
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name="readahead", daemon=True)
@@ -64,7 +68,8 @@ class ReadAhead:
                 position = self._after
                 while not self._stop.is_set():
                     with conn.transaction(), conn.cursor() as cur:
-                        batch = read_batch(cur, position, self._topics, self._batch_size)
+                        batch = read_batch(cur, position, self._topics, self._batch_size,
+                                           until=self._until, keep=self._keep)
                     if batch.position <= position:
                         break
                     self._put(batch)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import psycopg
@@ -26,7 +26,7 @@ from tqdm import tqdm
 from eventlog.reading import head, read_batch
 from projections.base import LOCK_CLASS, ReadModel, ReadModelView, conninfo, open_view
 from projections.errors import NotRebuildable, ProjectionError, RebuildInProgress
-from projections.readahead import ReadAhead
+from projections.loading import drain, load_alone, load_sharded, shards_for
 from projections.versions import (
     Live,
     drop_version,
@@ -40,8 +40,6 @@ logger = logging.getLogger(__name__)
 
 REBUILD_BATCH = 50_000
 SWITCH_ATTEMPTS = 10
-
-Progress = Callable[[int], None]
 
 
 class Rebuilt(NamedTuple):
@@ -111,7 +109,7 @@ def rebuild(
         version = _next_version(control, model.name, old.version)
         view = open_view(model, env, version)
         try:
-            events = _fill(view, conninfo(env), batch_size, show_progress)
+            events = _fill(view, env, batch_size, show_progress)
             position, caught_up = _switch(view, batch_size)
         finally:
             view.datastore.close()
@@ -141,37 +139,28 @@ def _next_version(
     return max([live_version, *stale]) + 1
 
 
-def _fill(view: ReadModelView, source: str, batch_size: int, show_progress: bool) -> int:
+def _fill(view: ReadModelView, env: Mapping[str, str], batch_size: int, show_progress: bool
+          ) -> int:
     """Bulk-load from position 0 without secondary indexes, index, then catch up again."""
+    source = conninfo(env)
     with view.transaction() as cur:
         view.create_in(cur, indexes=False)
         total = head(cur)
-    projection = view.model(view)
-    projection.sole_writer = True
+    parts = shards_for(view.model, total)
     with tqdm(
         total=total, desc=view.model.name, unit="ev", unit_scale=True, disable=not show_progress,
         smoothing=0.1,
     ) as bar:
-        events = _drain(view, projection, source, batch_size, bar.update)
+        if parts > 1:
+            events = load_sharded(view, env, total, batch_size, bar.update, parts)
+        else:
+            events = load_alone(view, source, batch_size, bar.update)
         with view.transaction() as cur:
             view.create_indexes(cur)
             for table in view.model.tables:
                 cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(view.schema, table)))
-        events += _drain(view, projection, source, batch_size, bar.update)
-    return events
-
-
-def _drain(
-    view: ReadModelView, projection: ReadModel, source: str, batch_size: int, progress: Progress
-) -> int:
-    """Process batches (one transaction each) until the head; return the events processed."""
-    position, events = view.position(), 0
-    with ReadAhead(source, position, view.model.topics, batch_size) as batches:
-        for batch in batches:
-            with view.transaction() as cur:
-                view.record(cur, projection, batch)
-            progress(batch.position - position)
-            position, events = batch.position, events + len(batch.events)
+        # What was recorded during the load, applied by a projection that reads its state back.
+        events += drain(view, view.model(view), source, batch_size, bar.update)
     return events
 
 

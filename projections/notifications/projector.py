@@ -54,6 +54,7 @@ Command = Sequence[tuple[Ticket.Event, int]]
 
 _encoder = msgspec.json.Encoder()
 _NOBODY: dict[UUID, Involvement] = {}
+_TICKET_TOPICS = frozenset(topics_of(*TICKET_EVENTS))
 _Recipient = tuple[Person, Viewer, str]
 
 
@@ -68,15 +69,24 @@ class NotificationsProjection(ReadModel):
     )
     tables = TABLES
     indexes = INDEXES
+    # Tickets are split between shards; every shard follows every user and project, and the
+    # first writes them.
+    rebuild_shards = 2
 
     def __init__(self, view: ReadModelView) -> None:
         super().__init__(view)
         self._remembered: Remembered | None = None
 
+    def keep(self, row: DictRow) -> bool:
+        return (self.shard is None or row["topic"] not in _TICKET_TOPICS
+                or self.shard.holds(row["originator_id"]))
+
     def apply(self, cur: Cur, events: Sequence[Recorded]) -> None:
         runs = command_runs(events)
-        remembered = self._remembered if self.sole_writer else None
-        batch = _Batch(cur, events, remembered or Remembered())
+        state = self._remembered if self.sole_writer else None
+        if state is None:
+            state = Remembered(complete=self.sole_writer, shard=self.shard)
+        batch = _Batch(cur, events, state)
         with batch.rows:
             for index, run in enumerate(runs):
                 if isinstance(run[0].event, Ticket.Event):
@@ -87,10 +97,8 @@ class NotificationsProjection(ReadModel):
             batch.flush()
         # Only a sole writer may trust it: a live batch that fails is retried, and its
         # state here would be the failed batch's.
-        if self.sole_writer and not batch.state.full:
-            self._remembered = batch.state
-        else:
-            self._remembered = None
+        if self.sole_writer:
+            self._remembered = state
 
 
 class _Batch:
@@ -189,7 +197,7 @@ class _Batch:
                     event.name, event.role, event.status is UserStatus.ACTIVE, ()))
             case User.Event():
                 self._user_event(event)
-            case Watch.Event():
+            case Watch.Event() if self.state.holds(event.ticket_id):
                 watchers = self.watchers.setdefault(event.ticket_id, {})
                 watching = event.watching if isinstance(event, Watch.Chosen) else isinstance(
                     event, Watch.Started)
@@ -198,12 +206,12 @@ class _Batch:
             case ReadMark.NotificationRead():
                 self._db().execute(
                     "UPDATE notifications SET read_at = %s WHERE id = %s AND user_id = %s "
-                    "AND read_at IS NULL",
+                    "AND read_at IS NULL" + self.state.only_mine,
                     (event.timestamp, event.notification_id, event.actor_id))
             case ReadMark.AllRead():
                 self._db().execute(
                     "UPDATE notifications SET read_at = %s WHERE user_id = %s "
-                    "AND position <= %s AND read_at IS NULL",
+                    "AND position <= %s AND read_at IS NULL" + self.state.only_mine,
                     (event.timestamp, event.actor_id, event.up_to_position))
 
     def _user_event(self, event: User.Event) -> None:
@@ -247,11 +255,8 @@ class _Batch:
         return recipient
 
     def _key(self, project_id: UUID) -> str:
-        if project_id not in self.keys:
-            row = self._db().execute("SELECT key FROM notification_projects WHERE id = %s",
-                                   (project_id,)).fetchone()
-            self.keys[project_id] = row["key"] if row else "?"
-        return self.keys[project_id]
+        key = self.keys.get(project_id)
+        return key if key is not None else self.state.key(self._db(), project_id)
 
     def _db(self) -> Cur:
         """The batch's cursor, for a statement: the notifications made so far go in first
@@ -261,12 +266,14 @@ class _Batch:
 
     def flush(self) -> None:
         self.rows.finish()
-        insert(self.cur, "notification_projects", ("id", "key"),
-               [{"id": pid, "key": key} for pid, key in self.new_projects.items()])
         upsert(self.cur, "notification_tickets", ("id",), TICKET_COLUMNS,
                [ticket_row(tid, self.tickets[tid]) for tid in self.changed_tickets])
         upsert(self.cur, "ticket_watchers", ("ticket_id", "user_id"), WATCHER_COLUMNS,
                [watcher_row(t, u, self.watchers[t][u]) for t, u in self.changed_watchers])
+        if self.state.shard is not None and self.state.shard.part > 0:
+            return
+        insert(self.cur, "notification_projects", ("id", "key"),
+               [{"id": pid, "key": key} for pid, key in self.new_projects.items()])
         upsert(self.cur, "notification_users", ("id",), USER_COLUMNS,
                [user_row(uid, self.people[uid]) for uid in self.changed_people])
 

@@ -17,6 +17,7 @@ from domain.values import Role
 from domain.visibility import TicketAudience, Viewer
 from domain.watching import Involvement, Watch
 from eventlog.reading import Recorded
+from projections.base import Shard
 from projections.bulk import fetch_by_ids
 
 Cur = Cursor[DictRow]
@@ -46,12 +47,18 @@ class Person(msgspec.Struct):
 
 class Remembered:
     """The state a batch worked with (loaded, or as it wrote it), handed to the next batch of
-    a sole writer (`ReadModel.sole_writer`), which then reads only what it has not seen."""
+    a sole writer (`ReadModel.sole_writer`), which then reads only tickets it has not seen.
 
-    # About 1 kB each: past this many tickets, the next batch starts afresh.
+    `complete`: everything from position 0 went through it, so a person or project it does
+    not hold does not exist (a shard must not read them: another shard writes those rows).
+    """
+
+    # About 1 kB each: past this many, tickets are read again (people and projects are kept).
     MAX_TICKETS = 100_000
 
-    def __init__(self) -> None:
+    def __init__(self, *, complete: bool = False, shard: Shard | None = None) -> None:
+        self.complete = complete
+        self.shard = shard
         self.tickets: dict[UUID, TicketState] = {}
         self.watchers: dict[UUID, dict[UUID, Involvement]] = {}
         self.seen: set[UUID] = set()
@@ -61,34 +68,50 @@ class Remembered:
         """People looked for and not found."""
         self.keys: dict[UUID, str] = {}
 
+    def holds(self, ticket_id: UUID) -> bool:
+        """Whether the ticket's rows are this model's to write (all, unless sharded)."""
+        return self.shard is None or self.shard.holds(ticket_id)
+
+    @property
+    def only_mine(self) -> str:
+        """An SQL condition for notifications: a shard's read marks reach only its own rows
+        (the others' are theirs to mark)."""
+        return "" if self.shard is None else " AND " + self.shard.sql("ticket_id")
+
     def load(self, cur: Cur, events: Sequence[Recorded]) -> None:
         """Read what `events` need that is not here yet."""
+        if len(self.tickets) > self.MAX_TICKETS:
+            self.tickets, self.watchers, self.seen = {}, {}, set()
         ticket_ids = {r.event.originator_id for r in events if isinstance(r.event, Ticket.Event)}
-        ticket_ids |= {r.event.ticket_id for r in events if isinstance(r.event, Watch.Event)}
+        ticket_ids |= {r.event.ticket_id for r in events
+                       if isinstance(r.event, Watch.Event) and self.holds(r.event.ticket_id)}
         missing = ticket_ids - self.seen
         tickets, watchers = load_tickets(cur, missing), load_watchers(cur, missing)
         self.tickets.update(tickets)
         self.watchers.update(watchers)
         self.seen |= missing
         # Everyone the batch can name, in one query: one per command took a tenth of a rebuild.
-        named = people_named(events, tickets.values(), watchers.values())
-        self.load_people(cur, named)
-        self.keys.update(load_project_keys(cur, {
-            r.event.project_id for r in events
-            if isinstance(r.event, Ticket.Created) and r.event.project_id not in self.keys}))
+        self.load_people(cur, people_named(events, tickets.values(), watchers.values()))
+        if not self.complete:
+            self.keys.update(load_project_keys(cur, {
+                r.event.project_id for r in events
+                if isinstance(r.event, Ticket.Created) and r.event.project_id not in self.keys}))
 
     def load_people(self, cur: Cur, ids: Iterable[UUID]) -> None:
-        """The people named that are not here (one the model does not know is looked for
-        once)."""
+        """The people named that are not here (one that does not exist is looked for once)."""
         missing = {u for u in ids if u not in self.people and u not in self.unknown}
         if missing:
-            found = load_people(cur, missing)
+            found = {} if self.complete else load_people(cur, missing)
             self.people.update(found)
             self.unknown |= missing - found.keys()
 
-    @property
-    def full(self) -> bool:
-        return len(self.tickets) > self.MAX_TICKETS
+    def key(self, cur: Cur, project_id: UUID) -> str:
+        if project_id not in self.keys and not self.complete:
+            row = cur.execute("SELECT key FROM notification_projects WHERE id = %s",
+                              (project_id,)).fetchone()
+            if row:
+                self.keys[project_id] = row["key"]
+        return self.keys.get(project_id, "?")
 
 
 def ticket_row(ticket_id: UUID, state: TicketState) -> dict[str, Any]:

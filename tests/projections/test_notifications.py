@@ -26,6 +26,7 @@ from commands.permissions import Actor
 from commands.services import Commands
 from domain.values import Priority, Role, Status, UserStatus
 from domain.visibility import Viewer
+from projections import loading
 from projections.catalog import READ_MODELS
 from projections.notifications import (
     NotificationsProjection,
@@ -233,6 +234,11 @@ def test_a_rebuild_and_any_batch_size_give_the_live_rows(
     # Rebuild batches write through COPY; here every batch does, however few its rows.
     monkeypatch.setattr(notification_rows, "COPY_FROM_ROWS", 1)
     rebuild(NotificationsProjection, trail_env)
+    assert rows() == live
+    # Split across two processes, each applying its own tickets' events: the same rows.
+    monkeypatch.setattr(loading, "SHARD_FROM_EVENTS", 0)
+    assert loading.shards_for(NotificationsProjection, 1) == 2
+    rebuild(NotificationsProjection, trail_env, batch_size=7)
     assert rows() == live
 
 
