@@ -234,6 +234,8 @@ def main() -> None:
                         help="seconds of no load measured before the cells")
     parser.add_argument("--profile", choices=SCENARIOS,
                         help="only this scenario at C=8, with py-spy on each Trail process")
+    parser.add_argument("--api-niceness", type=int, default=None,
+                        help="TRAIL_API_NICENESS for the run (default: Trail's own, 5)")
     parser.add_argument("--keep", action="store_true", help="keep the database and data dir")
     parser.add_argument("--json", type=Path, help="where to write the figures "
                         "(default bench/results/http-<time>.json)")
@@ -262,6 +264,8 @@ def main() -> None:
             port, bare_port = free_port(), free_port()
             serve = [trail_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
             env = trail_env(database_url, args.redis_url, data_dir, namespace)
+            if args.api_niceness is not None:
+                env["TRAIL_API_NICENESS"] = str(args.api_niceness)
             bare_app = [sys.executable, "-m", "uvicorn", "bench.baseline:create_app",
                         "--factory", "--host", "127.0.0.1", "--port", str(bare_port),
                         "--workers", "1", "--no-access-log", "--log-level", "warning"]

@@ -58,6 +58,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     registrations_per_hour: int = 20
     # What every Redis key of the API's counters starts with (login failures, throttles).
     redis_namespace: str = "trail"
+    # How much lower the API's CPU priority (nice) is than the log's followers' on a shared
+    # machine: under saturation, work already accepted goes first (docs/PERFORMANCE.md).
+    api_niceness: int = 5
 
     @property
     def max_upload_bytes(self) -> int:
@@ -112,7 +115,9 @@ def _digest_hour(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def _integer(environ: Mapping[str, str], name: str, default: int, low: int) -> int:
+def _integer(
+    environ: Mapping[str, str], name: str, default: int, low: int, high: int | None = None
+) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -122,6 +127,8 @@ def _integer(environ: Mapping[str, str], name: str, default: int, low: int) -> i
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
     if value < low:
         raise SettingsError(f"{name} must be at least {low}, got {value}")
+    if high is not None and value > high:
+        raise SettingsError(f"{name} must be at most {high}, got {value}")
     return value
 
 
@@ -208,6 +215,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         db_timeout=_integer(environ, "TRAIL_DB_TIMEOUT", 3, low=1),
         registrations_per_hour=_integer(environ, "TRAIL_REGISTRATIONS_PER_HOUR", 20, low=1),
         redis_namespace=_optional(environ, "TRAIL_REDIS_NAMESPACE") or "trail",
+        api_niceness=_integer(environ, "TRAIL_API_NICENESS", 5, low=0, high=19),
     )
 
 

@@ -40,6 +40,31 @@ def busy_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+def _trail_children(root: int) -> dict[str, int]:
+    """The niceness of each `trail` subcommand running under `root`, by subcommand."""
+    parents: dict[int, int] = {}
+    commands: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    found, waiting = {}, [root]
+    while waiting:
+        parent = waiting.pop()
+        for pid in (p for p, of in parents.items() if of == parent):
+            waiting.append(pid)
+            command = commands[pid]
+            if "runtime.cli" in command:
+                found[command[command.index("runtime.cli") + 1]] = os.getpriority(
+                    os.PRIO_PROCESS, pid)
+    return found
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -86,6 +111,12 @@ def test_it_announces_its_url_once_its_api_answers_and_stops_cleanly_on_sigterm(
         assert announced.wait(START_TIMEOUT), f"never announced; output so far: {lines}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
             assert response.status == 200
+        # The API runs below the log's followers (TRAIL_API_NICENESS, 5 by default).
+        children = _trail_children(process.pid)
+        assert children.keys() >= {"api", "projector", "notifier", "worker", "webhooks"}
+        assert children["api"] == children["projector"] + 5
+        assert {children[k] for k in ("notifier", "worker", "webhooks")} == {
+            children["projector"]}
         process.send_signal(signal.SIGTERM)
         assert process.wait(STOP_TIMEOUT) == 0
     finally:
