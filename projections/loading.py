@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.process import BaseProcess
@@ -120,6 +121,18 @@ def _gather(others: Sequence[BaseProcess], results: multiprocessing.Queue[tuple[
     return events
 
 
+def stop_when_orphaned(parent: int) -> Progress:
+    """A progress callback for a spawned shard that stops it once `parent`, the rebuild's
+    process, is gone (killed outright): nobody would use what it writes, and the next rebuild
+    drops that version."""
+
+    def check(_: int) -> None:
+        if os.getppid() != parent:
+            raise ProjectionError("the rebuild's process is gone")
+
+    return check
+
+
 def _load_part(
     model: type[ReadModel], env: dict[str, str], version: int, shard: Shard, until: int,
     batch_size: int, results: multiprocessing.Queue[tuple[int, int, str]],
@@ -134,8 +147,8 @@ def _load_part(
         try:
             projection = model(view)
             projection.sole_writer, projection.shard = True, shard
-            events = drain(view, projection, conninfo(env), batch_size, lambda _: None,
-                           after=0, until=until, track=False)
+            events = drain(view, projection, conninfo(env), batch_size,
+                           stop_when_orphaned(os.getppid()), after=0, until=until, track=False)
         finally:
             view.datastore.close()
     except BaseException as error:  # reported to the rebuild, which fails with it

@@ -4,6 +4,7 @@ between them the same way in Python and in SQL."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
 import uuid
@@ -14,7 +15,7 @@ from psycopg.rows import DictRow
 
 from projections.base import Shard
 from projections.errors import ProjectionError
-from projections.loading import _gather
+from projections.loading import _gather, stop_when_orphaned
 
 Conn = psycopg.Connection[DictRow]
 
@@ -58,3 +59,9 @@ def test_every_key_is_in_exactly_one_shard_in_python_and_in_sql(conn: Conn) -> N
         ]
         assert in_sql == in_python
         assert {held[0] for held in in_python} == set(range(parts))
+
+
+def test_a_shard_stops_once_the_rebuild_is_gone() -> None:
+    stop_when_orphaned(os.getppid())(1000)
+    with pytest.raises(ProjectionError, match="process is gone"):
+        stop_when_orphaned(os.getppid() + 1)(1000)
