@@ -22,6 +22,9 @@ Extension points (projections/outbox.py and each read model use exactly these):
                                      # bulk load of a rebuild, before the switch
         extensions = ("btree_gin",)  # created if missing (in public) before the tables
         rebuildable = False          # a replay from position 0 must never happen (emails)
+        rebuild_shards = 1           # processes a large rebuild may split the events across
+                                     # (notifications: 2, by ticket); more than one means
+                                     # `keep` and `self.shard` are honoured
 
         def apply(self, cur: Cursor[DictRow], events: Sequence[Recorded]) -> None:
             ...   # write rows for a whole batch with `cur`; unqualified table names resolve
