@@ -114,7 +114,7 @@ def test_it_announces_its_url_once_its_api_answers_and_stops_cleanly_on_sigterm(
         # The API runs below the log's followers (TRAIL_API_NICENESS, 5 by default).
         children = _trail_children(process.pid)
         assert children.keys() >= {"api", "projector", "notifier", "worker", "webhooks"}
-        assert children["api"] == children["projector"] + 5
+        assert children["api"] == min(19, children["projector"] + 5)  # 19 is the lowest
         assert {children[k] for k in ("notifier", "worker", "webhooks")} == {
             children["projector"]}
         process.send_signal(signal.SIGTERM)
