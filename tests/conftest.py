@@ -15,7 +15,12 @@ from commands.base import Trail
 from commands.services import Commands, build_commands
 from runtime.embedded import postgres_env
 from runtime.migrate import migrate
-from tests.services import create_scratch_database, test_database_url, test_redis_url
+from tests.services import (
+    create_scratch_database,
+    drop_scratch_databases,
+    test_database_url,
+    test_redis_url,
+)
 
 # A failing property shrinks for up to five minutes by default (hypothesis makes the bound
 # monkeypatchable for this): behind `-x` that hides every later test and looks like a hang.
@@ -26,6 +31,14 @@ hypothesis_engine.MAX_SHRINKING_SECONDS = 10
 # exactly (@reproduce_failure).
 hypothesis_settings.register_profile("trail", deadline=None, print_blob=True)
 hypothesis_settings.load_profile("trail")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scratch_databases_dropped() -> Iterator[None]:
+    """The run's scratch databases go at its end (each module's stays for the whole run: the
+    processes a module starts may outlive its last test by a moment)."""
+    yield
+    drop_scratch_databases()
 
 
 @pytest.fixture(scope="session")

@@ -91,16 +91,33 @@ def test_redis_url() -> str:
     return service.url
 
 
+# Every scratch database this process made, with its server: a run of the suite makes about a
+# hundred, which `drop_scratch_databases` removes at its end.
+_scratch_databases: list[tuple[str, str]] = []
+
+
 def create_scratch_database(base_url: str, name: str) -> str:
     """(Re)create an empty database `name` on `base_url`'s server and return its URL."""
     if len(name.encode()) > _MAX_IDENTIFIER_BYTES:
         raise ValueError(f"database name {name!r} is longer than {_MAX_IDENTIFIER_BYTES} bytes")
-    identifier = sql.Identifier(name)
+    _drop(base_url, name)
     with psycopg.connect(_with_database(base_url, "postgres"), autocommit=True) as conn:
-        # FORCE: a previous run that crashed may have left connections open to it.
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _scratch_databases.append((base_url, name))
     return _with_database(base_url, name)
+
+
+def drop_scratch_databases() -> None:
+    """Drop every scratch database this process made."""
+    while _scratch_databases:
+        _drop(*_scratch_databases.pop())
+
+
+def _drop(base_url: str, name: str) -> None:
+    with psycopg.connect(_with_database(base_url, "postgres"), autocommit=True) as conn:
+        # FORCE: a process a test started (or a run that crashed) may still be connected.
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
 
 
 # These helpers are named like tests; keep pytest from collecting them where they are imported.
